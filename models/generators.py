@@ -1,0 +1,161 @@
+"""Generators: the ResNet encoder/decoder (CycleGAN) and the U-Net (pix2pix).
+
+Module order inside each nn.Sequential is fixed by the original release's state-dict keys, so parameter-free layers
+(padding, activations, dropout) keep their positions even though they hold no weights.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from models.norms import conv_bias, get_norm_layer
+
+
+class ResnetBlock(nn.Module):
+    """Residual block: x + [pad, conv3x3, norm, ReLU, (dropout), pad, conv3x3, norm](x)."""
+
+    def __init__(self, channels: int, norm: str, use_dropout: bool) -> None:
+        super().__init__()
+        norm_layer, bias = get_norm_layer(norm), conv_bias(norm)
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, kernel_size=3, bias=bias),
+            norm_layer(channels),
+            nn.ReLU(inplace=True),
+        ]
+        if use_dropout:
+            layers.append(nn.Dropout(0.5))
+        layers += [
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, kernel_size=3, bias=bias),
+            norm_layer(channels),
+        ]
+        self.conv_block = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv_block(x)
+
+
+class ResnetGenerator(nn.Module):
+    """7x7 stem, two stride-2 downsamplings, `n_blocks` residual blocks, two upsamplings, 7x7 head with Tanh.
+
+    Works for any input whose sides are multiples of 4.
+    """
+
+    def __init__(self, input_nc: int, output_nc: int, ngf: int = 64, norm: str = "batch",
+                 use_dropout: bool = False, n_blocks: int = 6) -> None:
+        super().__init__()
+        norm_layer, bias = get_norm_layer(norm), conv_bias(norm)
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(input_nc, ngf, kernel_size=7, bias=bias),
+            norm_layer(ngf),
+            nn.ReLU(inplace=True),
+        ]
+        for width in (ngf, ngf * 2):
+            layers += [
+                nn.Conv2d(width, width * 2, kernel_size=3, stride=2, padding=1, bias=bias),
+                norm_layer(width * 2),
+                nn.ReLU(inplace=True),
+            ]
+        layers += [ResnetBlock(ngf * 4, norm, use_dropout) for _ in range(n_blocks)]
+        for width in (ngf * 4, ngf * 2):
+            layers += [
+                nn.ConvTranspose2d(width, width // 2, kernel_size=3, stride=2, padding=1, output_padding=1,
+                                   bias=bias),
+                norm_layer(width // 2),
+                nn.ReLU(inplace=True),
+            ]
+        layers += [
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(ngf, output_nc, kernel_size=7),
+            nn.Tanh(),
+        ]
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+class UnetBlock(nn.Module):
+    """One U-Net level: downsample, run the inner levels, upsample; all but the outermost add a skip connection.
+
+    `layers` is the level's whole path (encoder layers, the inner UnetBlock, decoder layers); a skip connection
+    concatenates the level's input with that path's output along the channels.
+    """
+
+    def __init__(self, layers: list[nn.Module], skip: bool) -> None:
+        super().__init__()
+        self.model = nn.Sequential(*layers)
+        self.skip = skip
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.skip:
+            return self.model(x)
+        return torch.cat([x, self.model(x)], dim=1)
+
+
+def _down(in_nc: int, out_nc: int, bias: bool) -> nn.Conv2d:
+    return nn.Conv2d(in_nc, out_nc, kernel_size=4, stride=2, padding=1, bias=bias)
+
+
+def _up(in_nc: int, out_nc: int, bias: bool) -> nn.ConvTranspose2d:
+    return nn.ConvTranspose2d(in_nc, out_nc, kernel_size=4, stride=2, padding=1, bias=bias)
+
+
+class UnetGenerator(nn.Module):
+    """U-Net with `num_downs` stride-2 levels: a 2**num_downs input side shrinks to 1x1 at the bottleneck.
+
+    Encoder widths are ngf, 2ngf, 4ngf, then 8ngf for every deeper level. The innermost and outermost levels have
+    no norm after their down convolution; with `use_dropout`, the 8ngf levels between the innermost level and the
+    4ngf -> 8ngf level apply Dropout(0.5) after their decoder norm.
+    """
+
+    def __init__(self, input_nc: int, output_nc: int, num_downs: int, ngf: int = 64, norm: str = "batch",
+                 use_dropout: bool = False) -> None:
+        super().__init__()
+        if num_downs < 5:
+            raise ValueError(f"a U-Net needs num_downs >= 5, got {num_downs}")
+        norm_layer, bias = get_norm_layer(norm), conv_bias(norm)
+
+        def width(level: int) -> int:
+            """Channels after the down convolution of `level` (0 = outermost)."""
+            return ngf * min(2**level, 8)
+
+        # Built from the bottleneck outwards: each level wraps the one below it. The encoder LeakyReLUs are not in
+        # place because the skip connection still needs the level's input (the original's in-place version alters
+        # the skip too, which the parent's decoder ReLU then makes irrelevant).
+        innermost = num_downs - 1
+        outer, inner = width(innermost - 1), width(innermost)
+        block = UnetBlock([
+            nn.LeakyReLU(0.2),
+            _down(outer, inner, bias),
+            nn.ReLU(inplace=True),
+            _up(inner, outer, bias),
+            norm_layer(outer),
+        ], skip=True)
+        for level in range(innermost - 1, 0, -1):
+            outer, inner = width(level - 1), width(level)
+            layers = [
+                nn.LeakyReLU(0.2),
+                _down(outer, inner, bias),
+                norm_layer(inner),
+                block,
+                nn.ReLU(inplace=True),
+                _up(inner * 2, outer, bias),
+                norm_layer(outer),
+            ]
+            if use_dropout and level >= 4:
+                layers.append(nn.Dropout(0.5))
+            block = UnetBlock(layers, skip=True)
+        self.model = UnetBlock([
+            _down(input_nc, ngf, bias),
+            block,
+            nn.ReLU(inplace=True),
+            _up(ngf * 2, output_nc, bias=True),
+            nn.Tanh(),
+        ], skip=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)

@@ -1,0 +1,64 @@
+"""Adversarial objectives and the WGAN-GP gradient penalty."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from util.errors import unknown_name
+
+GAN_MODES = ("vanilla", "lsgan", "wgangp")
+PENALTY_KINDS = ("real", "fake", "mixed")
+
+
+class GANLoss(nn.Module):
+    """The adversarial loss for a discriminator's raw output map (logits), against an all-real or all-fake target.
+
+    vanilla: binary cross-entropy with logits; lsgan: mean squared error; wgangp: -mean for real, +mean for fake.
+    The loss is computed in float32 whatever the prediction's dtype, so it is safe under autocast.
+    """
+
+    def __init__(self, gan_mode: str, target_real_label: float = 1.0, target_fake_label: float = 0.0) -> None:
+        super().__init__()
+        if gan_mode not in GAN_MODES:
+            raise unknown_name("--gan_mode", gan_mode, GAN_MODES)
+        self.gan_mode = gan_mode
+        self.register_buffer("real_label", torch.tensor(target_real_label, dtype=torch.float32))
+        self.register_buffer("fake_label", torch.tensor(target_fake_label, dtype=torch.float32))
+
+    def forward(self, prediction: torch.Tensor, target_is_real: bool) -> torch.Tensor:
+        """Scalar loss for `prediction` judged against the real (True) or fake (False) target."""
+        prediction = prediction.float()
+        if self.gan_mode == "wgangp":
+            return -prediction.mean() if target_is_real else prediction.mean()
+        target = (self.real_label if target_is_real else self.fake_label).float().expand_as(prediction)
+        if self.gan_mode == "vanilla":
+            return F.binary_cross_entropy_with_logits(prediction, target)
+        return F.mse_loss(prediction, target)
+
+
+def gradient_penalty(netD: nn.Module, real: torch.Tensor, fake: torch.Tensor, kind: str = "mixed",
+                     constant: float = 1.0, lambda_gp: float = 10.0) -> torch.Tensor:
+    """WGAN-GP penalty lambda_gp * mean((||grad_x netD(x)||_2 - constant)^2), differentiable w.r.t. netD.
+
+    x is `real`, `fake` or ('mixed') a per-sample random interpolation between them. Neither input receives
+    gradients. Returns a zero scalar when lambda_gp is 0.
+    """
+    if lambda_gp == 0:
+        return torch.zeros((), device=real.device)
+    if kind == "real":
+        x = real
+    elif kind == "fake":
+        x = fake
+    elif kind == "mixed":
+        alpha = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device, dtype=real.dtype)
+        x = alpha * real.detach() + (1 - alpha) * fake.detach()
+    else:
+        raise ValueError(f"unknown gradient-penalty kind '{kind}'; choose one of: {', '.join(PENALTY_KINDS)}")
+    x = x.detach().requires_grad_(True)
+    score = netD(x).float()
+    (grad,) = torch.autograd.grad(score, x, grad_outputs=torch.ones_like(score), create_graph=True)
+    # The small constant keeps the norm differentiable where the gradient vanishes.
+    grad_norm = torch.sqrt(grad.flatten(1).float().pow(2).sum(dim=1) + 1e-12)
+    return ((grad_norm - constant) ** 2).mean() * lambda_gp

@@ -1,0 +1,51 @@
+"""Options for train.py."""
+
+from __future__ import annotations
+
+import argparse
+
+from models import losses, networks
+from options.base_options import BaseOptions
+from util.errors import UserError, unknown_name
+
+
+class TrainOptions(BaseOptions):
+    """Base options plus display frequencies, checkpointing, schedule and optimizer settings."""
+
+    is_train = True
+
+    def initialize(self, parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p = super().initialize(parser)
+        # how often to show, log and save (counted in images, like the original)
+        p.add_argument("--display_freq", type=int, default=400, help="show current results every N images")
+        p.add_argument("--update_html_freq", type=int, default=1000, help="add results to the page every N images")
+        p.add_argument("--print_freq", type=int, default=100, help="print and log losses every N images")
+        p.add_argument("--no_html", action="store_true", help="do not write the training HTML page")
+        p.add_argument("--save_latest_freq", type=int, default=5000, help="save latest checkpoints every N images")
+        p.add_argument("--save_epoch_freq", type=int, default=5, help="save <epoch> checkpoints every N epochs")
+        p.add_argument("--save_by_iter", action="store_true", help="name periodic checkpoints iter_<N>")
+        p.add_argument("--continue_train", action="store_true", help="resume from the checkpoint --epoch")
+        p.add_argument("--epoch_count", type=int, default=1, help="number of the first epoch")
+        p.add_argument("--phase", type=str, default="train", help="data split folder")
+        # schedule and optimizer
+        p.add_argument("--n_epochs", type=int, default=100, help="epochs at the initial learning rate")
+        p.add_argument("--n_epochs_decay", type=int, default=100, help="epochs of linear decay to zero")
+        p.add_argument("--beta1", type=float, default=0.5, help="Adam beta1")
+        p.add_argument("--lr", type=float, default=0.0002, help="initial Adam learning rate")
+        p.add_argument("--gan_mode", type=str, default="lsgan", help=f"GAN objective: {', '.join(losses.GAN_MODES)}")
+        p.add_argument("--pool_size", type=int, default=50, help="image-pool size for discriminator updates (0 = off)")
+        p.add_argument("--lr_policy", type=str, default="linear", help=f"schedule: {', '.join(networks.LR_POLICIES)}")
+        p.add_argument("--lr_decay_iters", type=int, default=50, help="step size of the step schedule, in epochs")
+        return p
+
+    def validate(self, opt: argparse.Namespace) -> None:
+        super().validate(opt)
+        if opt.gan_mode not in losses.GAN_MODES:
+            raise unknown_name("--gan_mode", opt.gan_mode, losses.GAN_MODES)
+        if opt.lr_policy not in networks.LR_POLICIES:
+            raise unknown_name("--lr_policy", opt.lr_policy, networks.LR_POLICIES)
+        for option in ("display_freq", "update_html_freq", "print_freq", "save_latest_freq", "save_epoch_freq"):
+            if getattr(opt, option) < 1:
+                raise UserError(f"--{option} must be a positive number, got {getattr(opt, option)}")
+        if opt.n_epochs < 0 or opt.n_epochs_decay < 0 or opt.n_epochs + opt.n_epochs_decay < 1:
+            raise UserError("--n_epochs and --n_epochs_decay must not be negative and must add up to at least 1")

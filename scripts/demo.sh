@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The first run: generate the bundled demo data, train a small pix2pix on it (CPU, a few minutes), test it, and
+# print where the results page is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+[ -x "$PY" ] || PY=python3
+
+"$PY" datasets/make_demo_dataset.py --kind paired --out datasets
+COMMON=(--dataroot datasets/demo_facades --name demo_facades_pix2pix --model pix2pix --direction AtoB
+        --netG unet_128 --ngf 32 --ndf 32 --load_size 143 --crop_size 128 --num_threads 2)
+"$PY" train.py "${COMMON[@]}" --n_epochs "${DEMO_EPOCHS:-12}" --n_epochs_decay "${DEMO_DECAY:-8}" \
+    --batch_size 4 --lr 0.0004 --display_freq 100 --update_html_freq 100 --print_freq 100 --save_epoch_freq 10
+"$PY" test.py "${COMMON[@]}" --load_size 128 --num_test 20
+echo
+echo "training page: checkpoints/demo_facades_pix2pix/web/index.html"
+echo "results page:  results/demo_facades_pix2pix/test_latest/index.html"

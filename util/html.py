@@ -1,0 +1,51 @@
+"""Static HTML pages of images, built with dominate (which escapes text and attributes)."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import quote
+
+import dominate
+from dominate import tags
+
+
+class HTML:
+    """A page at <web_dir>/index.html with images under <web_dir>/images/."""
+
+    def __init__(self, web_dir: str, title: str, refresh: int = 0) -> None:
+        self.web_dir = web_dir
+        self.img_dir = os.path.join(web_dir, "images")
+        os.makedirs(self.img_dir, exist_ok=True)
+        self.doc = dominate.document(title=title)
+        with self.doc.head:
+            tags.style("table {table-layout: fixed; margin-bottom: 1em} td {vertical-align: top; padding: 4px}"
+                       " p {word-wrap: break-word; margin: 2px}")
+            if refresh > 0:
+                tags.meta(http_equiv="refresh", content=str(refresh))
+        with self.doc:
+            tags.h1(title)
+
+    def get_image_dir(self) -> str:
+        return self.img_dir
+
+    def add_header(self, text: str) -> None:
+        with self.doc:
+            tags.h3(text)
+
+    def add_images(self, images: list[str], texts: list[str], links: list[str], width: int = 256) -> None:
+        """A row of images (paths relative to the page's images/ folder), each captioned and linked."""
+        with self.doc, tags.table(), tags.tr():
+            for image, text, link in zip(images, texts, links, strict=True):
+                with tags.td(style="text-align:center"):
+                    with tags.a(href=quote(f"images/{link}")):
+                        tags.img(style=f"width:{width}px", src=quote(f"images/{image}"), alt=text)
+                    tags.p(text)
+
+    def save(self) -> str:
+        """Write index.html (via a temporary file, so readers never see half a page) and return its path."""
+        path = os.path.join(self.web_dir, "index.html")
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(self.doc.render())
+        os.replace(tmp, path)
+        return path
