@@ -143,7 +143,7 @@ class BaseModel(ABC):
 
     def get_current_losses(self) -> OrderedDict[str, float]:
         """Current losses by name as floats (this synchronises with the device: call it at print time)."""
-        return OrderedDict((name, float(getattr(self, "loss_" + name))) for name in self.loss_names)
+        return OrderedDict((name, float(getattr(self, "loss_" + name).detach())) for name in self.loss_names)
 
     def get_image_paths(self) -> list[str]:
         return self.image_paths

@@ -36,7 +36,7 @@ def test_training_lowers_l1(aligned_root, tmp_path):
             model.set_input(data)
             model.optimize_parameters()
     after = l1_now()
-    assert after < 0.6 * before, (before, after)
+    assert after < 0.8 * before, (before, after)
 
 
 def test_discriminator_judges_pairs(aligned_root, tmp_path):

@@ -30,35 +30,37 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, vis
         metric_sum, metric_count = None, 0
         bar = tqdm(total=len(dataset), desc=f"epoch {epoch}/{last_epoch}", unit="img", disable=not is_main_process(),
                    dynamic_ncols=True, leave=False)
-        data_start = time.time()
-        for batch in dataset:
-            step_start = time.time()
-            batch_size = len(batch["A"])
-            total_iters += batch_size
-            epoch_iter += batch_size
-            model.set_input(batch)
-            model.optimize_parameters()
-
-            metric = model.lr_metric() if opt.lr_policy == "plateau" else None
-            if metric is not None:
-                metric_sum = metric if metric_sum is None else metric_sum + metric
-                metric_count += 1
-            if crossed(total_iters, batch_size, opt.display_freq):
-                model.compute_visuals()
-                visualizer.display_current_results(model.get_current_visuals(), epoch, total_iters,
-                                                   crossed(total_iters, batch_size, opt.update_html_freq))
-            if crossed(total_iters, batch_size, opt.print_freq):
-                losses = model.get_current_losses()
-                t_comp = (time.time() - step_start) / batch_size
-                message = visualizer.print_current_losses(epoch, epoch_iter, losses, t_comp, step_start - data_start)
-                bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
-                if opt.verbose:
-                    tqdm.write(message)
-            if crossed(total_iters, batch_size, opt.save_latest_freq) and is_main_process():
-                model.save_networks(f"iter_{total_iters}" if opt.save_by_iter else "latest")
-            bar.update(batch_size)
+        try:
             data_start = time.time()
-        bar.close()
+            for batch in dataset:
+                step_start = time.time()
+                batch_size = len(batch["A"])
+                total_iters += batch_size
+                epoch_iter += batch_size
+                model.set_input(batch)
+                model.optimize_parameters()
+
+                metric = model.lr_metric() if opt.lr_policy == "plateau" else None
+                if metric is not None:
+                    metric_sum = metric if metric_sum is None else metric_sum + metric
+                    metric_count += 1
+                if crossed(total_iters, batch_size, opt.display_freq):
+                    model.compute_visuals()
+                    visualizer.display_current_results(model.get_current_visuals(), epoch, total_iters,
+                                                       crossed(total_iters, batch_size, opt.update_html_freq))
+                if crossed(total_iters, batch_size, opt.print_freq):
+                    losses = model.get_current_losses()
+                    t_comp = (time.time() - step_start) / batch_size
+                    message = visualizer.print_current_losses(epoch, epoch_iter, losses, t_comp, step_start - data_start)
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
+                    if opt.verbose:
+                        tqdm.write(message)
+                if crossed(total_iters, batch_size, opt.save_latest_freq) and is_main_process():
+                    model.save_networks(f"iter_{total_iters}" if opt.save_by_iter else "latest")
+                bar.update(batch_size)
+                data_start = time.time()
+        finally:
+            bar.close()
 
         if is_main_process() and (epoch % opt.save_epoch_freq == 0 or epoch == last_epoch):
             model.save_networks("latest")
