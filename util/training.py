@@ -50,8 +50,8 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, vis
                                                        crossed(total_iters, batch_size, opt.update_html_freq))
                 if crossed(total_iters, batch_size, opt.print_freq):
                     losses = model.get_current_losses()
-                    t_comp = (time.time() - step_start) / batch_size
-                    message = visualizer.print_current_losses(epoch, epoch_iter, losses, t_comp, step_start - data_start)
+                    t_comp, t_data = (time.time() - step_start) / batch_size, step_start - data_start
+                    message = visualizer.print_current_losses(epoch, epoch_iter, losses, t_comp, t_data)
                     bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
                     if opt.verbose:
                         tqdm.write(message)
