@@ -178,8 +178,8 @@ def images_as_tensor(paths) -> torch.Tensor:
 def test_learns_the_channel_rotation(tmp_path):
     """demo_shapes B is A with its colour channels rotated; unpaired training must find that mapping.
 
-    100 steps bring G_A's error to 0.40-0.51 of the error of returning the input (measured over 10 seeds and
-    settings); a generator that has not learned the rotation stays at or above it.
+    After 100 steps G_A's error was 0.42-0.48 of the error of returning the input (11 runs over seeds, learning
+    rates, widths and identity weights); an untrained generator is at or above it.
     """
     root = make_unpaired(tmp_path, size=32, n_train=16, n_test=8)
     torch.manual_seed(0)
