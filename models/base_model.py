@@ -16,6 +16,7 @@ from torch import nn
 from models import networks
 from util import checkpoint, precision, save_point
 from util.errors import UserError
+from util.image_pool import ImagePool
 
 
 class BaseModel(ABC):
@@ -37,6 +38,7 @@ class BaseModel(ABC):
         self.image_pools: dict[str, Any] = {}  # ImagePools by name, saved with the training state
         self.skipped_steps = 0  # optimizer steps skipped for a non-finite loss (--skip_nonfinite)
         self.image_paths: list[str] = []
+        self.image_pools: dict[str, ImagePool] = {}  # training state, like the optimizers
 
     @staticmethod
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:
