@@ -35,7 +35,6 @@ class BaseModel(ABC):
         self.visual_names: list[str] = []
         self.optimizers: list[torch.optim.Optimizer] = []
         self.schedulers: list[Any] = []
-        self.image_pools: dict[str, Any] = {}  # ImagePools by name, saved with the training state
         self.skipped_steps = 0  # optimizer steps skipped for a non-finite loss (--skip_nonfinite)
         self.image_paths: list[str] = []
         self.image_pools: dict[str, ImagePool] = {}  # training state, like the optimizers

@@ -76,9 +76,14 @@ def write_save_point(folder: str, suffix: str | int, networks: dict[str, dict[st
 
 
 def finish_interrupted_save(folder: str, suffix: str | int) -> None:
-    """Complete a save point whose commit record exists; drop the pending files of one that never got that far."""
+    """Complete a save point whose commit record exists; drop the pending files of one that never got that far
+    and the temporary files of writes that a crash cut short.
+    """
     if not os.path.isdir(folder):
         return
+    for name in os.listdir(folder):
+        if name.startswith(".tmp_") and name.endswith(".pth"):
+            os.remove(os.path.join(folder, name))
     prefix = f"{suffix}_net_"
     pending = [f for f in os.listdir(folder) if f.startswith(prefix) and f.endswith(".pth" + PENDING)]
     record = os.path.join(folder, state_file(suffix)) + PENDING
