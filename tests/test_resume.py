@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from PIL import Image
 
 from data import create_dataset
 from models import create_model, model_names
+from models.base_model import BaseModel
 from options.train_options import TrainOptions
 from tests.conftest import write_aligned_images
 from util.checkpoint import safe_load
@@ -66,13 +68,18 @@ def setup(request, tmp_path_factory):
     return root, ck, args
 
 
-def run_training(root: Path, ck: Path, name: str, args: list[str], stop_after: int = 0):
-    """Train in this process like train.py does; with `stop_after`, send SIGTERM to ourselves after that step."""
+def run_training(root: Path, ck: Path, name: str, args: list[str], stop_after: int = 0,
+                 prepare: Callable[[BaseModel], None] | None = None) -> BaseModel:
+    """Train in this process like train.py does; with `stop_after`, send SIGTERM to ourselves after that step;
+    `prepare` may alter the model before training.
+    """
     opt = TrainOptions().parse(["--dataroot", str(root), "--checkpoints_dir", str(ck), "--name", name, *args])
     seed_everything(opt.seed)
     dataset = create_dataset(opt)
     model = create_model(opt)
     model.setup(opt)
+    if prepare:
+        prepare(model)
     if stop_after:
         step, steps = model.optimize_parameters, []
 
