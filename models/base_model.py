@@ -179,14 +179,21 @@ class BaseModel(ABC):
                 for name, net in self.networks().items()}
 
     def load_networks(self, suffix: str | int) -> None:
-        """Load <suffix>_net_<name>.pth into each network; missing files list the checkpoints that exist."""
+        """Load <suffix>_net_<name>.pth into each network; missing files list the checkpoints that exist.
+
+        Every file is read and checked before any network changes, so a mismatch leaves all of them as they were.
+        """
         save_point.recover(self.save_dir, suffix)
+        checked = {}
         for name, net in self.networks().items():
             path = self.checkpoint_path(suffix, name)
             if not os.path.isfile(path):
                 raise UserError(self.missing_checkpoint_message(path, name))
             print(f"loading the network from {path}")
-            checkpoint.load_weights(checkpoint.unwrap_model(net), path, self.network_options_hint(name))
+            checked[name] = checkpoint.checked_weights(checkpoint.unwrap_model(net), path,
+                                                       self.network_options_hint(name))
+        for name, net in self.networks().items():
+            checkpoint.unwrap_model(net).load_state_dict(checked[name], strict=True)
 
     def missing_checkpoint_message(self, path: str, name: str) -> str:
         """Explain a missing checkpoint file and list the ones available for this network."""

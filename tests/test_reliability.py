@@ -13,6 +13,8 @@ import pytest
 import torch
 
 from data import create_dataset
+from models import create_model
+from options.train_options import TrainOptions
 from tests.conftest import ROOT, assert_user_error, run_tool, write_aligned_images
 from tests.test_data import make_opt
 from tests.test_resume import MODELS, run_training
@@ -238,3 +240,18 @@ def test_hostile_file_names_stay_inert_in_pages(tmp_path):
     for name in names:
         assert name in parts.text  # shown as text, exactly as named
         assert (tmp_path / "web" / "images" / f"{name}_fake_B.png").is_file()
+
+
+def test_checkpoint_of_another_architecture_changes_nothing(root, tmp_path):
+    def build(*extra: str):
+        opt = TrainOptions().parse(["--dataroot", str(root), "--checkpoints_dir", str(tmp_path), *ARGS, *extra])
+        model = create_model(opt)
+        model.setup(opt)
+        return model
+
+    build().save_networks("other")
+    model = build("--ndf", "8")  # same generator, wider discriminator
+    before = [p.clone() for p in model.netG.parameters()]
+    with pytest.raises(UserError, match="--ndf 8"):
+        model.load_networks("other")
+    assert all(torch.equal(a, b) for a, b in zip(before, model.netG.parameters(), strict=True))
