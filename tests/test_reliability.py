@@ -255,3 +255,14 @@ def test_checkpoint_of_another_architecture_changes_nothing(root, tmp_path):
     with pytest.raises(UserError, match="--ndf 8"):
         model.load_networks("other")
     assert all(torch.equal(a, b) for a, b in zip(before, model.netG.parameters(), strict=True))
+
+
+def test_explicit_epoch_count_is_honoured(root, tmp_path, capsys):
+    args = [*ARGS, "--n_epochs_decay", "2", "--save_latest_freq", "1000", "--save_epoch_freq", "1"]
+    run_training(root, tmp_path, "count", args)
+    capsys.readouterr()
+    model = run_training(root, tmp_path, "count", [*args, "--continue_train", "--epoch", "1", "--epoch_count", "3"])
+    out = capsys.readouterr().out
+    assert "end of epoch 3" in out and "end of epoch 2" not in out
+    assert "learning rate 0.0000667 -> 0.0000000" in out  # the schedule at epoch 3, as in the original release
+    assert all(int(state["step"]) == 8 for state in model.optimizer_G.state.values())  # moments of epoch 1 kept
