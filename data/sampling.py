@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset, Sampler, default_collate
+from torch.utils.data import Dataset, Sampler, default_collate, get_worker_info
 
 from data.image_folder import BadImageError
-from util.reproducibility import mix, seeded
+from util.reproducibility import mix, seed_cpu_generators, seeded
 
 
 class EpochOrder(Sampler[int]):
@@ -93,13 +93,19 @@ class SeededSamples(Dataset):
 
     def __getitem__(self, key: tuple[int, int]) -> dict[str, Any] | BadImage:
         index, seed = key
-        with seeded(seed):
-            try:
-                return self.dataset[index]
-            except BadImageError as err:
-                if not self.skip_bad_images:
-                    raise
-                return BadImage(err.path, str(err.__cause__ or err))
+        if get_worker_info() is not None:  # a worker's generators serve nothing else: no need to restore them
+            seed_cpu_generators(seed)
+            return self.load(index)
+        with seeded(seed):  # the main process: the model's generators must not notice
+            return self.load(index)
+
+    def load(self, index: int) -> dict[str, Any] | BadImage:
+        try:
+            return self.dataset[index]
+        except BadImageError as err:
+            if not self.skip_bad_images:
+                raise
+            return BadImage(err.path, str(err.__cause__ or err))
 
 
 def collate(samples: list[dict[str, Any] | BadImage]) -> tuple[dict[str, Any] | None, list[BadImage]]:
