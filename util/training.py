@@ -30,6 +30,8 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, vis
         check_writable(model.save_dir)
     progress = resume(opt, model, dataset)
     last_epoch = opt.n_epochs + opt.n_epochs_decay
+    if progress.epoch > last_epoch and is_main_process():
+        print(f"nothing to train: all {last_epoch} epochs are done; raise --n_epochs or --n_epochs_decay to go on")
     nonfinite = NonFiniteCheck()
 
     def save(suffix: str | int) -> None:
