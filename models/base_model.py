@@ -238,11 +238,10 @@ class BaseModel(ABC):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what state_dict() returned; a state of another model raises ValueError saying what differs.
 
-        Without "schedulers" the current schedules keep their place and set the learning rates.
+        Without "schedulers" the current schedules keep their place and set the learning rates. Grad scalers are
+        restored when the saved run used the same precision; after a change of --amp they start fresh.
         """
-        scalers = getattr(self, "grad_scalers", [])
-        counts = {"optimizers": len(self.optimizers), "schedulers": len(self.schedulers),
-                  "grad_scalers": len(scalers)}
+        counts = {"optimizers": len(self.optimizers), "schedulers": len(self.schedulers)}
         for key, count in counts.items():
             if key in state and len(state[key]) != count:
                 raise ValueError(f"it holds {len(state[key])} {key}, this model has {count}")
@@ -260,6 +259,8 @@ class BaseModel(ABC):
                     group["lr"] = lr
         for name, pool in self.image_pools.items():
             pool.load_state_dict(state["image_pools"][name])
-        for scaler, saved in zip(scalers, state["grad_scalers"], strict=True):
-            scaler.load_state_dict(saved)
+        scalers = getattr(self, "grad_scalers", [])
+        if len(scalers) == len(state["grad_scalers"]):
+            for scaler, saved in zip(scalers, state["grad_scalers"], strict=True):
+                scaler.load_state_dict(saved)
         self.skipped_steps = state["skipped_steps"]

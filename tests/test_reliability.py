@@ -266,3 +266,12 @@ def test_explicit_epoch_count_is_honoured(root, tmp_path, capsys):
     assert "end of epoch 3" in out and "end of epoch 2" not in out
     assert "learning rate 0.0000667 -> 0.0000000" in out  # the schedule at epoch 3, as in the original release
     assert all(int(state["step"]) == 8 for state in model.optimizer_G.state.values())  # moments of epoch 1 kept
+
+
+def test_state_dict_carries_grad_scalers(root, tmp_path):
+    model = run_training(root, tmp_path, "amp", [*ARGS, "--n_epochs_decay", "0"])
+    model.grad_scalers = [torch.amp.GradScaler("cpu", init_scale=2.0**k) for k in (4, 5)]
+    state = model.state_dict()
+    model.grad_scalers = [torch.amp.GradScaler("cpu") for _ in range(2)]
+    model.load_state_dict(state)
+    assert [scaler.get_scale() for scaler in model.grad_scalers] == [16.0, 32.0]
