@@ -37,18 +37,17 @@ def mix(*numbers: int) -> int:
 
 
 def rng_state() -> dict[str, Any]:
-    """The state of every generator, as tensors, ints and tuples."""
+    """The state of every generator, as tensors, ints and tuples (CUDA only once this process has used it)."""
     np_state = np.random.get_state(legacy=False)
-    state = {
+    return {
         "python": random.getstate(),
         "numpy": {"key": torch.from_numpy(np_state["state"]["key"].astype(np.int64)),
                   "pos": int(np_state["state"]["pos"]),
                   "has_gauss": int(np_state["has_gauss"]),
                   "gauss": float(np_state["gauss"])},
         "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else [],
     }
-    return state
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
