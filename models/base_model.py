@@ -183,7 +183,7 @@ class BaseModel(ABC):
 
         Every file is read and checked before any network changes, so a mismatch leaves all of them as they were.
         """
-        save_point.recover(self.save_dir, suffix)
+        save_point.recover(self.save_dir)
         checked = {}
         for name, net in self.networks().items():
             path = self.checkpoint_path(suffix, name)

@@ -22,7 +22,7 @@ from util import html
 from util.checkpoint import atomic_save, safe_load
 from util.errors import UserError
 from util.nonfinite import NonFiniteLossError
-from util.save_point import check_writable, file_digest, finish_interrupted_save, read_state, write_save_point
+from util.save_point import check_writable, file_digest, finish_interrupted_save, read_state, recover, write_save_point
 
 # 4 images x 2 epochs of a tiny pix2pix, saving after every image.
 ARGS = [*MODELS["pix2pix"], "--n_epochs", "1", "--n_epochs_decay", "1", "--save_latest_freq", "1", "--print_freq",
@@ -129,7 +129,9 @@ def test_interrupted_save_is_rolled_back_or_forward(tmp_path):
     atomic_save({"w": torch.zeros(3)}, str(pending))
     record = {"n": 2, "manifest": {"latest_net_G.pth": file_digest(str(pending))}}
     atomic_save(record, str(tmp_path / "latest_train_state.pth.pending"))
-    finish_interrupted_save(folder, "latest")
+    # and an epoch save point cut short before its record: dropped too, whichever save point is loaded
+    atomic_save({"w": torch.zeros(3)}, str(tmp_path / "5_net_G.pth.pending"))
+    recover(folder)
     assert torch.equal(safe_load(str(tmp_path / "latest_net_G.pth"))["w"], torch.zeros(3))
     assert read_state(folder, "latest", ["G"])["n"] == 2
     assert sorted(os.listdir(tmp_path)) == ["latest_net_G.pth", "latest_train_state.pth"]

@@ -97,13 +97,20 @@ def finish_interrupted_save(folder: str, suffix: str | int) -> None:
     fsync_dir(folder)
 
 
-def recover(folder: str, suffix: str | int) -> None:
-    """finish_interrupted_save before loading; a read-only folder keeps its last complete save point as it is."""
-    try:
-        finish_interrupted_save(folder, suffix)
-    except OSError as err:
-        print(f"warning: cannot finish the interrupted save '{suffix}' in '{folder}' ({err.strerror or err}); "
-              "loading the previous complete save", file=sys.stderr)
+def recover(folder: str) -> None:
+    """Finish or drop every interrupted save point in `folder` before loading; in a read-only folder the last
+    complete save points stay as they are.
+    """
+    if not os.path.isdir(folder):
+        return
+    suffixes = {name.removesuffix(PENDING).rsplit("_net_", 1)[0].removesuffix("_train_state.pth")
+                for name in os.listdir(folder) if name.endswith(PENDING)}
+    for suffix in sorted(suffixes):
+        try:
+            finish_interrupted_save(folder, suffix)
+        except OSError as err:
+            print(f"warning: cannot finish the interrupted save '{suffix}' in '{folder}' ({err.strerror or err}); "
+                  "loading the previous complete save", file=sys.stderr)
 
 
 def read_state(folder: str, suffix: str | int, network_names: list[str]) -> dict[str, Any] | None:
