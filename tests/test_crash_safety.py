@@ -25,10 +25,11 @@ ARGS = ["--model", "pix2pix", "--netG", "resnet_6blocks", "--ngf", "4", "--ndf",
 
 
 def start(root: Path, ck: Path, *extra: str) -> subprocess.Popen:
+    """train.py in its own process group (like a command started from a terminal)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
     return subprocess.Popen([sys.executable, str(ROOT / "train.py"), "--dataroot", str(root), "--checkpoints_dir",
                              str(ck), "--name", "run", *ARGS, *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def wait_for(path: Path, process: subprocess.Popen, timeout: float = 120) -> None:
@@ -78,12 +79,17 @@ def test_sigkill_at_random_moments_always_resumes(data, tmp_path):
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_stop_signal_saves_and_exits_cleanly(data, tmp_path, stop_signal):
-    process = start(data, tmp_path, "--n_epochs", "100", "--save_latest_freq", "1000")
+    # with data-loading workers; Ctrl-C in a terminal reaches the whole process group, workers included
+    process = start(data, tmp_path, "--n_epochs", "100", "--save_latest_freq", "1000", "--num_threads", "2")
     # epoch saves come after every epoch: wait for the first, then stop the run in the middle of another one
     wait_for(tmp_path / "run" / "1_train_state.pth", process)
-    process.send_signal(stop_signal)
+    if stop_signal == signal.SIGINT:
+        os.killpg(process.pid, stop_signal)
+    else:
+        process.send_signal(stop_signal)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err[-3000:]
     assert f"stopped by {stop_signal.name}" in out and "resume with: python" in out and "--continue_train" in out
+    assert err.count("finishing the current step") == 1  # the workers leave the signal to the main process
     state = read_state(str(tmp_path / "run"), "latest", ["G", "D"])
     assert state["progress"]["epoch"] >= 2 and state["progress"]["total_iters"] >= 6
