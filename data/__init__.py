@@ -21,6 +21,7 @@ from tqdm import tqdm
 from data.base_dataset import PREPROCESS_MODES, BaseDataset
 from data.sampling import EpochOrder, ResumableSampler, SeededSamples, collate, ignore_stop_signals
 from util.errors import UserError, unknown_name
+from util.reproducibility import shared_seed
 
 __all__ = [
     "PREPROCESS_MODES",
@@ -77,7 +78,7 @@ class DatasetLoader:
         self.dataset = find_dataset_using_name(opt.dataset_mode)(opt)
         print(f"dataset [{type(self.dataset).__name__}] was created with {len(self.dataset)} images")
         workers = int(opt.num_threads)
-        seed = opt.seed if getattr(opt, "seed", None) is not None else int(torch.randint(2**62, ()).item())
+        seed = shared_seed(getattr(opt, "seed", None))
         self.sampler = ResumableSampler(EpochOrder(len(self.dataset), not opt.serial_batches, seed), seed)
         self.position = 0
         self.skipped_images: list[str] = []

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from util import distributed
+
 
 def seed_everything(seed: int | None) -> None:
     """Seed python, numpy and torch (all devices); on CUDA also ask cuDNN for deterministic kernels.
@@ -29,6 +31,17 @@ def seed_everything(seed: int | None) -> None:
     torch.manual_seed(seed)
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
+
+
+def shared_seed(seed: int | None) -> int:
+    """`seed`, or when None one drawn from torch's generator; inside a process group, rank 0's for every rank."""
+    if seed is None:
+        seed = int(torch.randint(2**62, ()).item())
+    if distributed.is_distributed():
+        box = [seed]
+        torch.distributed.broadcast_object_list(box, src=0)
+        seed = box[0]
+    return seed
 
 
 def mix(*numbers: int) -> int:
