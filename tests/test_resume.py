@@ -138,3 +138,12 @@ def test_stop_after_last_step_of_an_epoch_is_exact(setup):
     assert safe_load(str(ck / "edge" / "latest_train_state.pth"))["progress"]["position"] == 4
     run_training(root, ck, "edge", [*args, "--continue_train"])
     assert_same_run(ck, "edge", model.model_names)
+
+
+def test_seed_repeats_a_run_from_scratch(setup):
+    root, ck, args = setup
+    model = run_training(root, ck, "again", args)
+    assert_same_run(ck, "again", model.model_names)
+    run_training(root, ck, "other_seed", [*args, "--seed", "8"])
+    weights = [safe_load(str(ck / run / f"latest_net_{model.model_names[0]}.pth")) for run in ("full", "other_seed")]
+    assert any(not torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
