@@ -147,3 +147,18 @@ def test_seed_repeats_a_run_from_scratch(setup):
     run_training(root, ck, "other_seed", [*args, "--seed", "8"])
     weights = [safe_load(str(ck / run / f"latest_net_{model.model_names[0]}.pth")) for run in ("full", "other_seed")]
     assert any(not torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+def test_resume_without_seed_is_exact(setup):
+    """The state file holds the data seed and the generator states, so --seed is not needed to resume exactly."""
+    root, ck, args = setup
+    seed_at = args.index("--seed")
+    unseeded = args[:seed_at] + args[seed_at + 2:]
+    run_training(root, ck, "unseeded", unseeded)
+    shutil.copytree(ck / "unseeded", ck / "unseeded_resumed")
+    for path in (ck / "unseeded_resumed").glob("latest_*"):
+        path.unlink()
+    model = run_training(root, ck, "unseeded_resumed", [*unseeded, "--continue_train", "--epoch", "2"])
+    for net in model.model_names:
+        a, b = (safe_load(str(ck / run / f"latest_net_{net}.pth")) for run in ("unseeded", "unseeded_resumed"))
+        assert all(torch.equal(a[k], b[k]) for k in a)
