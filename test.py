@@ -9,6 +9,7 @@ from models import create_model
 from options.test_options import TestOptions
 from util import html, util
 from util.errors import exit_on_user_error
+from util.reproducibility import seed_everything
 
 
 def results_dir(opt) -> str:
@@ -32,6 +33,7 @@ def save_images(page: html.HTML, visuals, image_path: str, aspect_ratio: float, 
 @exit_on_user_error
 def main() -> None:
     opt = TestOptions().parse()
+    seed_everything(opt.seed)
     opt.serial_batches = True  # results follow the input order
     opt.no_flip = True
     dataset = create_dataset(opt)

@@ -4,6 +4,7 @@ from data import create_dataset
 from models import create_model
 from options.train_options import TrainOptions
 from util.errors import exit_on_user_error
+from util.reproducibility import seed_everything
 from util.training import train
 from util.visualizer import Visualizer
 
@@ -11,6 +12,7 @@ from util.visualizer import Visualizer
 @exit_on_user_error
 def main() -> None:
     opt = TrainOptions().parse()
+    seed_everything(opt.seed)
     dataset = create_dataset(opt)
     model = create_model(opt)
     model.setup(opt)

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch.utils.data import DataLoader
+from tqdm import tqdm
 
 from data.base_dataset import PREPROCESS_MODES, BaseDataset
+from data.sampling import EpochOrder, ResumableSampler, SeededSamples, collate, ignore_stop_signals
 from util.errors import UserError, unknown_name
+from util.reproducibility import shared_seed
 
 __all__ = [
     "PREPROCESS_MODES",
@@ -63,8 +68,9 @@ def create_dataset(opt: argparse.Namespace) -> DatasetLoader:
 class DatasetLoader:
     """A dataset plus its DataLoader; iterating yields batches, at most `max_dataset_size` samples per epoch.
 
-    Each worker process starts with python `random`, numpy and torch seeded from torch's per-worker seed (the
-    DataLoader does this itself), so augmentations differ between workers and repeat under `torch.manual_seed`.
+    The data of an epoch is a pure function of (seed, epoch) (see data/sampling.py): the seed is --seed, or drawn
+    from torch's generator when not given; the training state saves it. `position` counts the batches of the
+    current epoch delivered so far, so a resumed run can start where it stopped (`set_epoch(epoch, start)`).
     """
 
     def __init__(self, opt: argparse.Namespace) -> None:
@@ -72,14 +78,22 @@ class DatasetLoader:
         self.dataset = find_dataset_using_name(opt.dataset_mode)(opt)
         print(f"dataset [{type(self.dataset).__name__}] was created with {len(self.dataset)} images")
         workers = int(opt.num_threads)
+        seed = shared_seed(getattr(opt, "seed", None))
+        self.sampler = ResumableSampler(EpochOrder(len(self.dataset), not opt.serial_batches, seed), seed)
+        self.position = 0
+        self.skipped_images: list[str] = []
+        self.reported_bad_images: set[str] = set()
         self.dataloader = DataLoader(
-            self.dataset,
+            SeededSamples(self.dataset, getattr(opt, "skip_bad_images", False)),
             batch_size=opt.batch_size,
-            shuffle=not opt.serial_batches,
+            sampler=self.sampler,
+            collate_fn=collate,
             num_workers=workers,
             pin_memory=opt.device.type == "cuda",
             persistent_workers=workers > 0,
             drop_last=False,
+            worker_init_fn=ignore_stop_signals,
+            generator=torch.Generator().manual_seed(seed),  # keeps the global generators untouched
         )
 
     def __len__(self) -> int:
@@ -89,18 +103,40 @@ class DatasetLoader:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         """Yield batches until max_dataset_size samples were delivered."""
         try:
-            for i, batch in enumerate(self.dataloader):
-                if i * self.opt.batch_size >= self.opt.max_dataset_size:
+            for batch, bad_images in self.dataloader:
+                if self.position * self.opt.batch_size >= self.opt.max_dataset_size:
                     break
-                yield batch
+                self.position += 1
+                self.report_bad_images(bad_images)
+                if batch is not None:
+                    yield batch
         except UserError as err:
             raise _unwrap_worker_error(err) from None
+        if self.skipped_images:
+            tqdm.write(f"skipped {len(self.skipped_images)} unreadable image(s) this epoch", file=sys.stderr)
 
-    def set_epoch(self, epoch: int) -> None:
-        """Tell an epoch-aware sampler (e.g. a distributed one) which epoch starts; others ignore it."""
-        sampler = self.dataloader.sampler
-        if hasattr(sampler, "set_epoch"):
-            sampler.set_epoch(epoch)
+    @property
+    def seed(self) -> int:
+        """The base seed of the data order and augmentations."""
+        return self.sampler.seed
+
+    @seed.setter
+    def seed(self, seed: int) -> None:
+        self.sampler.seed = seed
+
+    def set_epoch(self, epoch: int, start: int = 0) -> None:
+        """Begin `epoch` at its batch number `start` (0 unless resuming part-way through it)."""
+        self.sampler.set_epoch(epoch, start * self.opt.batch_size)
+        self.position = start
+        self.skipped_images = []
+
+    def report_bad_images(self, bad_images: list) -> None:
+        """Warn once per unreadable file (--skip_bad_images) and count them for the end of the epoch."""
+        for bad in bad_images:
+            self.skipped_images.append(bad.path)
+            if bad.path not in self.reported_bad_images:
+                self.reported_bad_images.add(bad.path)
+                tqdm.write(f"warning: skipping unreadable image '{bad.path}' ({bad.reason})", file=sys.stderr)
 
 
 def _unwrap_worker_error(err: UserError) -> UserError:
@@ -113,4 +149,4 @@ def _unwrap_worker_error(err: UserError) -> UserError:
     if len(lines) <= 1:
         return err
     traceback.clear_frames(err.__traceback__)
-    return UserError(lines[-1].removeprefix(f"{UserError.__module__}.{UserError.__qualname__}: "))
+    return UserError(lines[-1].removeprefix(f"{type(err).__module__}.{type(err).__qualname__}: "))

@@ -35,6 +35,14 @@ def make_dataset(dir: str, max_dataset_size: float = float("inf"), hint: str = "
     return paths[: int(min(max_dataset_size, len(paths)))]
 
 
+class BadImageError(UserError):
+    """An image file that cannot be read; `path` names it (--skip_bad_images skips such files)."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+
 def load_image(path: str, mode: str = "RGB") -> Image.Image:
     """Open and fully decode an image, converted to `mode`; an unreadable file raises UserError naming it."""
     try:
@@ -42,4 +50,5 @@ def load_image(path: str, mode: str = "RGB") -> Image.Image:
             img.load()
             return img.convert(mode)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
-        raise UserError(f"cannot read image '{path}': {err}; remove or replace the file") from err
+        raise BadImageError(f"cannot read image '{path}': {err}; remove or replace the file, "
+                            "or pass --skip_bad_images", path) from err

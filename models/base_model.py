@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from models import networks
-from util import checkpoint, precision
+from util import checkpoint, precision, save_point
 from util.errors import UserError
 from util.image_pool import ImagePool
 
@@ -35,6 +35,7 @@ class BaseModel(ABC):
         self.visual_names: list[str] = []
         self.optimizers: list[torch.optim.Optimizer] = []
         self.schedulers: list[Any] = []
+        self.skipped_steps = 0  # optimizer steps skipped for a non-finite loss (--skip_nonfinite)
         self.image_paths: list[str] = []
         self.image_pools: dict[str, ImagePool] = {}  # training state, like the optimizers
 
@@ -85,8 +86,14 @@ class BaseModel(ABC):
         return precision.autocast(self.device, getattr(self.opt, "amp", "off"))
 
     def optimizer_step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-        """Backpropagate `loss` and update the parameters of `optimizer`."""
+        """Backpropagate `loss` and update the parameters of `optimizer`.
+
+        With --skip_nonfinite a NaN or Inf loss updates nothing (this check waits for the device once per step).
+        """
         optimizer.zero_grad(set_to_none=True)
+        if getattr(self.opt, "skip_nonfinite", False) and not bool(torch.isfinite(loss.detach()).all()):
+            self.skipped_steps += 1
+            return
         loss.backward()
         optimizer.step()
 
@@ -147,6 +154,11 @@ class BaseModel(ABC):
         """Current losses by name as floats (this synchronises with the device: call it at print time)."""
         return OrderedDict((name, float(getattr(self, "loss_" + name).detach())) for name in self.loss_names)
 
+    def loss_tensors(self) -> dict[str, torch.Tensor]:
+        """Current losses by name as detached tensors (no synchronisation with the device)."""
+        return {name: torch.as_tensor(getattr(self, "loss_" + name), device=self.device).detach()
+                for name in self.loss_names}
+
     def get_image_paths(self) -> list[str]:
         return self.image_paths
 
@@ -158,18 +170,30 @@ class BaseModel(ABC):
     def save_networks(self, suffix: str | int) -> None:
         """Save each network as <suffix>_net_<name>.pth: a plain state dict on the CPU, written atomically."""
         os.makedirs(self.save_dir, exist_ok=True)
-        for name, net in self.networks().items():
-            state = {k: v.detach().cpu() for k, v in checkpoint.unwrap_model(net).state_dict().items()}
+        for name, state in self.network_state_dicts().items():
             checkpoint.atomic_save(state, self.checkpoint_path(suffix, name))
 
+    def network_state_dicts(self) -> dict[str, dict[str, torch.Tensor]]:
+        """Each network's plain state dict on the CPU (no wrapper prefixes), by network name."""
+        return {name: {k: v.detach().cpu() for k, v in checkpoint.unwrap_model(net).state_dict().items()}
+                for name, net in self.networks().items()}
+
     def load_networks(self, suffix: str | int) -> None:
-        """Load <suffix>_net_<name>.pth into each network; missing files list the checkpoints that exist."""
+        """Load <suffix>_net_<name>.pth into each network; missing files list the checkpoints that exist.
+
+        Every file is read and checked before any network changes, so a mismatch leaves all of them as they were.
+        """
+        save_point.recover(self.save_dir)
+        checked = {}
         for name, net in self.networks().items():
             path = self.checkpoint_path(suffix, name)
             if not os.path.isfile(path):
                 raise UserError(self.missing_checkpoint_message(path, name))
             print(f"loading the network from {path}")
-            checkpoint.load_weights(checkpoint.unwrap_model(net), path, self.network_options_hint(name))
+            checked[name] = checkpoint.checked_weights(checkpoint.unwrap_model(net), path,
+                                                       self.network_options_hint(name))
+        for name, net in self.networks().items():
+            checkpoint.unwrap_model(net).load_state_dict(checked[name], strict=True)
 
     def missing_checkpoint_message(self, path: str, name: str) -> str:
         """Explain a missing checkpoint file and list the ones available for this network."""
@@ -202,15 +226,41 @@ class BaseModel(ABC):
     # training state ---------------------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        """Training state beyond the weights: optimizers and schedulers."""
+        """Training state beyond the weights: optimizers, schedulers, image pools and AMP grad scalers."""
         return {
             "optimizers": [o.state_dict() for o in self.optimizers],
             "schedulers": [s.state_dict() for s in self.schedulers],
+            "image_pools": {name: pool.state_dict() for name, pool in self.image_pools.items()},
+            "grad_scalers": [s.state_dict() for s in getattr(self, "grad_scalers", [])],
+            "skipped_steps": self.skipped_steps,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what state_dict() returned."""
+        """Restore what state_dict() returned; a state of another model raises ValueError saying what differs.
+
+        Without "schedulers" the current schedules keep their place and set the learning rates. Grad scalers are
+        restored when the saved run used the same precision; after a change of --amp they start fresh.
+        """
+        counts = {"optimizers": len(self.optimizers), "schedulers": len(self.schedulers)}
+        for key, count in counts.items():
+            if key in state and len(state[key]) != count:
+                raise ValueError(f"it holds {len(state[key])} {key}, this model has {count}")
+        if set(state["image_pools"]) != set(self.image_pools):
+            raise ValueError(f"it holds image pools {sorted(state['image_pools'])}, this model has "
+                             f"{sorted(self.image_pools)}")
         for optimizer, saved in zip(self.optimizers, state["optimizers"], strict=True):
             optimizer.load_state_dict(saved)
-        for scheduler, saved in zip(self.schedulers, state["schedulers"], strict=True):
-            scheduler.load_state_dict(saved)
+        if "schedulers" in state:
+            for scheduler, saved in zip(self.schedulers, state["schedulers"], strict=True):
+                scheduler.load_state_dict(saved)
+        else:
+            for optimizer, scheduler in zip(self.optimizers, self.schedulers, strict=True):
+                for group, lr in zip(optimizer.param_groups, scheduler.get_last_lr(), strict=True):
+                    group["lr"] = lr
+        for name, pool in self.image_pools.items():
+            pool.load_state_dict(state["image_pools"][name])
+        scalers = getattr(self, "grad_scalers", [])
+        if len(scalers) == len(state["grad_scalers"]):
+            for scaler, saved in zip(scalers, state["grad_scalers"], strict=True):
+                scaler.load_state_dict(saved)
+        self.skipped_steps = state["skipped_steps"]

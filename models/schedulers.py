@@ -15,7 +15,8 @@ def get_scheduler(optimizer: Optimizer, opt: argparse.Namespace) -> lr_scheduler
     """The schedule named by opt.lr_policy.
 
     linear:  constant for opt.n_epochs epochs, then linear decay towards 0 over opt.n_epochs_decay epochs; training
-             that starts at opt.epoch_count > 1 starts at the matching point of the curve.
+             that starts at opt.epoch_count > 1 starts at the matching point of the curve (None counts as 1
+             until a resumed run sets it).
     step:    multiply by 0.1 every opt.lr_decay_iters epochs.
     plateau: multiply by 0.2 when the metric passed to step() stops improving by 1% for 5 epochs.
     cosine:  one half cosine from the initial rate to 0 over all n_epochs + n_epochs_decay epochs (no restart).
@@ -24,7 +25,8 @@ def get_scheduler(optimizer: Optimizer, opt: argparse.Namespace) -> lr_scheduler
     if policy == "linear":
 
         def factor(epoch: int) -> float:
-            return 1.0 - max(0, epoch + opt.epoch_count - opt.n_epochs) / float(opt.n_epochs_decay + 1)
+            first_epoch = opt.epoch_count or 1
+            return 1.0 - max(0, epoch + first_epoch - opt.n_epochs) / float(opt.n_epochs_decay + 1)
 
         return lr_scheduler.LambdaLR(optimizer, lr_lambda=factor)
     if policy == "step":

@@ -65,6 +65,8 @@ class BaseOptions:
         p.add_argument("--preprocess", type=str, default="resize_and_crop",
                        help="resize_and_crop, crop, scale_width, scale_width_and_crop or none")
         p.add_argument("--no_flip", action="store_true", help="no horizontal-flip augmentation")
+        p.add_argument("--skip_bad_images", action="store_true",
+                       help="skip unreadable image files (one warning each) instead of stopping")
         p.add_argument("--display_winsize", type=int, default=256, help="image width in pages and displays")
         # checkpoints and logging
         p.add_argument("--epoch", type=str, default="latest", help="checkpoint to load: latest or an epoch number")

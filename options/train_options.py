@@ -24,8 +24,12 @@ class TrainOptions(BaseOptions):
         p.add_argument("--save_latest_freq", type=int, default=5000, help="save latest checkpoints every N images")
         p.add_argument("--save_epoch_freq", type=int, default=5, help="save <epoch> checkpoints every N epochs")
         p.add_argument("--save_by_iter", action="store_true", help="name periodic checkpoints iter_<N>")
-        p.add_argument("--continue_train", action="store_true", help="resume from the checkpoint --epoch")
-        p.add_argument("--epoch_count", type=int, default=1, help="number of the first epoch")
+        p.add_argument("--continue_train", action="store_true",
+                       help="resume from the checkpoint --epoch, with its training state when it has one")
+        p.add_argument("--epoch_count", type=int, default=None,
+                       help="number of the first epoch (default: 1, or where the resumed run stopped)")
+        p.add_argument("--skip_nonfinite", action="store_true",
+                       help="skip optimizer steps whose loss is NaN or Inf instead of stopping the run")
         p.add_argument("--phase", type=str, default="train", help="data split folder")
         # schedule and optimizer
         p.add_argument("--n_epochs", type=int, default=100, help="epochs at the initial learning rate")
@@ -47,5 +51,9 @@ class TrainOptions(BaseOptions):
         for option in ("display_freq", "update_html_freq", "print_freq", "save_latest_freq", "save_epoch_freq"):
             if getattr(opt, option) < 1:
                 raise UserError(f"--{option} must be a positive number, got {getattr(opt, option)}")
+        if opt.epoch_count is not None and opt.epoch_count < 1:
+            raise UserError(f"--epoch_count must be 1 or more, got {opt.epoch_count}")
+        if opt.epoch_count is None and not opt.continue_train:
+            opt.epoch_count = 1  # a resumed run takes it from its training state (util/resume.py)
         if opt.n_epochs < 0 or opt.n_epochs_decay < 0 or opt.n_epochs + opt.n_epochs_decay < 1:
             raise UserError("--n_epochs and --n_epochs_decay must not be negative and must add up to at least 1")

@@ -70,11 +70,12 @@ def test_continue_train_and_load_iter(trained, tmp_path):
                                             "--n_epochs", "2", "--n_epochs_decay", "2", "--save_latest_freq", "4",
                                             "--save_by_iter"))
     assert more.returncode == 0, more.stderr[-3000:]
-    assert (ck / "run" / "4_net_G.pth").is_file() and (ck / "run" / "iter_4_net_G.pth").is_file()
-    by_iter = run_tool("test.py", *train_args(root, ck, "--results_dir", str(tmp_path), "--load_iter", "4",
+    # the image counter carries on from the saved training state: 3 epochs of 4 images, then 4 more
+    assert (ck / "run" / "4_net_G.pth").is_file() and (ck / "run" / "iter_16_net_G.pth").is_file()
+    by_iter = run_tool("test.py", *train_args(root, ck, "--results_dir", str(tmp_path), "--load_iter", "16",
                                               "--num_test", "1", "--eval"))
     assert by_iter.returncode == 0, by_iter.stderr[-3000:]
-    page = tmp_path / "run" / "test_latest_iter4" / "index.html"
+    page = tmp_path / "run" / "test_latest_iter16" / "index.html"
     assert page.read_text().count("<h3>") == 1
 
 

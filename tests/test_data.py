@@ -289,15 +289,23 @@ def test_loader_batches_length_and_order(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_loader_shuffles_reproducibly(tmp_path: Path) -> None:
+    """The order of an epoch depends only on (seed, epoch), not on the global generators or past epochs."""
     aligned_folder(tmp_path, 8)
-    loader = create_dataset(make_opt(tmp_path, serial_batches=False))
 
-    def order(seed: int) -> list[str]:
-        torch.manual_seed(seed)
+    def order(seed: int, epoch: int, start: int = 0) -> list[str]:
+        loader = create_dataset(make_opt(tmp_path, serial_batches=False, seed=seed))
+        torch.manual_seed(epoch * 7 + start)
+        loader.set_epoch(epoch, start)
         return [b["A_paths"][0] for b in loader]
 
-    assert order(0) == order(0)
-    assert len({tuple(order(seed)) for seed in range(4)}) > 1
+    assert order(0, 1) == order(0, 1)
+    assert len({tuple(order(seed, 1)) for seed in range(4)}) > 1
+    assert len({tuple(order(0, epoch)) for epoch in range(4)}) > 1
+    assert order(0, 2, start=3) == order(0, 2)[3:]
+    torch.manual_seed(0)
+    unseeded = create_dataset(make_opt(tmp_path, serial_batches=False, seed=None))
+    torch.manual_seed(0)
+    assert create_dataset(make_opt(tmp_path, serial_batches=False, seed=None)).seed == unseeded.seed
 
 
 def test_workers_seed_augmentation(tmp_path: Path) -> None:

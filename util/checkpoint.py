@@ -29,12 +29,20 @@ def atomic_save(obj: Any, path: str) -> None:
             torch.save(obj, f)
             f.flush()
             os.fsync(f.fileno())
+            os.fchmod(f.fileno(), new_file_mode())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp_path, path)
     except BaseException:
         if os.path.exists(tmp_path):
             os.remove(tmp_path)
         raise
     fsync_dir(folder)
+
+
+def new_file_mode() -> int:
+    """The permissions open() would give a new file under the current umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def fsync_dir(folder: str) -> None:
@@ -92,6 +100,11 @@ def clean_state_dict(state_dict: Mapping[str, torch.Tensor], net: nn.Module) -> 
 
 def load_weights(net: nn.Module, path: str, option_hint: str) -> None:
     """Load the state dict at `path` into `net` strictly; a mismatch names the options that probably differ."""
+    net.load_state_dict(checked_weights(net, path, option_hint), strict=True)
+
+
+def checked_weights(net: nn.Module, path: str, option_hint: str) -> dict[str, torch.Tensor]:
+    """The state dict at `path`, cleaned and checked to fit `net` exactly (UserError naming the options if not)."""
     state_dict = safe_load(path)
     if not isinstance(state_dict, Mapping):
         raise UserError(f"'{path}' holds a {type(state_dict).__name__}, not a network state dict")
@@ -105,4 +118,4 @@ def load_weights(net: nn.Module, path: str, option_hint: str) -> None:
         shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
         raise UserError(f"checkpoint '{path}' does not fit the network built with {option_hint}: {shown}; "
                         "these options probably differ from the run that saved it")
-    net.load_state_dict(state_dict, strict=True)
+    return state_dict

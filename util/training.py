@@ -10,6 +10,10 @@ from tqdm import tqdm
 from data import DatasetLoader
 from models.base_model import BaseModel
 from util.distributed import is_main_process
+from util.interrupts import StopRequest
+from util.nonfinite import NonFiniteCheck
+from util.resume import resume, save_training, stop_message
+from util.save_point import check_writable
 from util.visualizer import Visualizer
 
 
@@ -19,53 +23,88 @@ def crossed(total: int, step: int, freq: int) -> bool:
 
 
 def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, visualizer: Visualizer) -> None:
-    """Run epochs epoch_count .. n_epochs + n_epochs_decay, logging, displaying and saving at the frequencies."""
-    total_iters = 0
+    """Run the epochs up to n_epochs + n_epochs_decay from where the run stands (see util/resume.py), logging,
+    displaying and saving at the frequencies. SIGINT or SIGTERM ends it after the current step with a save.
+    """
+    if is_main_process():
+        check_writable(model.save_dir)
+    progress = resume(opt, model, dataset)
     last_epoch = opt.n_epochs + opt.n_epochs_decay
-    for epoch in range(opt.epoch_count, last_epoch + 1):
-        epoch_start = time.time()
-        dataset.set_epoch(epoch)
-        model.train()
-        epoch_iter = 0
-        metric_sum, metric_count = None, 0
-        bar = tqdm(total=len(dataset), desc=f"epoch {epoch}/{last_epoch}", unit="img", disable=not is_main_process(),
-                   dynamic_ncols=True, leave=False)
-        try:
-            data_start = time.time()
-            for batch in dataset:
-                step_start = time.time()
-                batch_size = len(batch["A"])
-                total_iters += batch_size
-                epoch_iter += batch_size
-                model.set_input(batch)
-                model.optimize_parameters()
+    if progress.epoch > last_epoch and is_main_process():
+        print(f"nothing to train: all {last_epoch} epochs are done; raise --n_epochs or --n_epochs_decay to go on")
+    nonfinite = NonFiniteCheck()
 
-                metric = model.lr_metric() if opt.lr_policy == "plateau" else None
-                if metric is not None:
-                    metric_sum = metric if metric_sum is None else metric_sum + metric
-                    metric_count += 1
-                if crossed(total_iters, batch_size, opt.display_freq):
-                    model.compute_visuals()
-                    visualizer.display_current_results(model.get_current_visuals(), epoch, total_iters,
-                                                       crossed(total_iters, batch_size, opt.update_html_freq))
-                if crossed(total_iters, batch_size, opt.print_freq):
-                    losses = model.get_current_losses()
-                    t_comp, t_data = (time.time() - step_start) / batch_size, step_start - data_start
-                    message = visualizer.print_current_losses(epoch, epoch_iter, losses, t_comp, t_data)
-                    bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
-                    if opt.verbose:
-                        tqdm.write(message)
-                if crossed(total_iters, batch_size, opt.save_latest_freq) and is_main_process():
-                    model.save_networks(f"iter_{total_iters}" if opt.save_by_iter else "latest")
-                bar.update(batch_size)
-                data_start = time.time()
-        finally:
-            bar.close()
-
-        if is_main_process() and (epoch % opt.save_epoch_freq == 0 or epoch == last_epoch):
-            model.save_networks("latest")
-            model.save_networks(epoch)
-        mean_metric = float(metric_sum / metric_count) if metric_count else None
-        model.update_learning_rate(mean_metric)
+    def save(suffix: str | int) -> None:
+        nonfinite.flush()
         if is_main_process():
-            print(f"end of epoch {epoch} / {last_epoch} \t time taken: {time.time() - epoch_start:.0f} s")
+            save_training(opt, model, dataset, progress, suffix)
+
+    with StopRequest() as stop:
+        while progress.epoch <= last_epoch:
+            epoch = progress.epoch
+            epoch_start = time.time()
+            dataset.set_epoch(epoch, progress.position)
+            model.train()
+            bar = tqdm(total=len(dataset), initial=progress.epoch_iter, desc=f"epoch {epoch}/{last_epoch}",
+                       unit="img", disable=not is_main_process(), dynamic_ncols=True, leave=False)
+            try:
+                data_start = time.time()
+                for batch in dataset:
+                    step_start = time.time()
+                    batch_size = len(batch["A"])
+                    progress.total_iters += batch_size
+                    progress.epoch_iter += batch_size
+                    progress.position = dataset.position
+                    skipped_before = model.skipped_steps
+                    model.set_input(batch)
+                    model.optimize_parameters()
+                    progress.epoch_skips += model.skipped_steps - skipped_before
+                    if not opt.skip_nonfinite:
+                        nonfinite.add(model.loss_tensors(), epoch, progress.epoch_iter)
+
+                    progress.add_metric(model.lr_metric() if opt.lr_policy == "plateau" else None)
+                    if crossed(progress.total_iters, batch_size, opt.display_freq):
+                        model.compute_visuals()
+                        visualizer.display_current_results(
+                            model.get_current_visuals(), epoch, progress.total_iters,
+                            crossed(progress.total_iters, batch_size, opt.update_html_freq))
+                    if crossed(progress.total_iters, batch_size, opt.print_freq):
+                        losses = model.get_current_losses()
+                        t_comp, t_data = (time.time() - step_start) / batch_size, step_start - data_start
+                        message = visualizer.print_current_losses(epoch, progress.epoch_iter, losses, t_comp, t_data)
+                        bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
+                        if opt.verbose:
+                            tqdm.write(message)
+                    if crossed(progress.total_iters, batch_size, opt.save_latest_freq):
+                        save(f"iter_{progress.total_iters}" if opt.save_by_iter else "latest")
+                    bar.update(batch_size)
+                    if stop:
+                        break
+                    data_start = time.time()
+            finally:
+                bar.close()
+            if stop:
+                save("latest")
+                if is_main_process():
+                    print(stop_message(stop.signal_name, progress, model))
+                return
+
+            nonfinite.flush()
+            if progress.epoch_skips:
+                log_skips(visualizer, epoch, progress.epoch_skips, model.skipped_steps)
+            model.update_learning_rate(progress.mean_metric())
+            progress.start_epoch(epoch + 1)
+            if epoch % opt.save_epoch_freq == 0 or epoch == last_epoch:
+                save("latest")
+                save(epoch)
+            if is_main_process():
+                print(f"end of epoch {epoch} / {last_epoch} \t time taken: {time.time() - epoch_start:.0f} s")
+
+
+def log_skips(visualizer: Visualizer, epoch: int, skips: int, total: int) -> None:
+    """Report the steps skipped for non-finite losses (--skip_nonfinite) on the console and in loss_log.txt."""
+    message = f"epoch {epoch}: skipped {skips} optimizer step(s) with a NaN or Inf loss ({total} in the run)"
+    tqdm.write(message)
+    if is_main_process():
+        with open(visualizer.log_path, "a") as log:
+            log.write(message + "\n")

@@ -1,0 +1,279 @@
+"""Non-finite losses, failed saves, interrupted saves, unreadable images, hostile names and foreign files."""
+
+from __future__ import annotations
+
+import errno
+import importlib.util
+import os
+import pickle
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import torch
+
+from data import create_dataset
+from models import create_model
+from options.train_options import TrainOptions
+from tests.conftest import ROOT, assert_user_error, run_tool, write_aligned_images
+from tests.test_data import make_opt
+from tests.test_resume import MODELS, run_training
+from util import html
+from util.checkpoint import atomic_save, safe_load
+from util.errors import UserError
+from util.nonfinite import NonFiniteLossError
+from util.save_point import check_writable, file_digest, finish_interrupted_save, read_state, recover, write_save_point
+
+# 4 images x 2 epochs of a tiny pix2pix, saving after every image.
+ARGS = [*MODELS["pix2pix"], "--n_epochs", "1", "--n_epochs_decay", "1", "--save_latest_freq", "1", "--print_freq",
+        "1000", "--display_freq", "1000", "--no_html", "--seed", "3"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    write_aligned_images(tmp_path / "data" / "train", 4, size=40, seed=1)
+    return tmp_path / "data"
+
+
+def poison_l1(at_step: int):
+    """A `prepare` hook: from step `at_step` on, the L1 loss of pix2pix is NaN."""
+
+    def prepare(model) -> None:
+        l1, steps = model.criterionL1, []
+
+        def criterion(fake, real):
+            steps.append(1)
+            loss = l1(fake, real)
+            return loss * float("nan") if len(steps) >= at_step else loss
+
+        model.criterionL1 = criterion
+
+    return prepare
+
+
+def all_finite(run: Path) -> bool:
+    return all(torch.isfinite(v.float()).all() for net in ("G", "D")
+               for v in safe_load(str(run / f"latest_net_{net}.pth")).values())
+
+
+def test_nan_loss_stops_with_the_last_good_save_intact(root, tmp_path):
+    with pytest.raises(NonFiniteLossError) as err:
+        run_training(root, tmp_path / "ck", "nan", ARGS, prepare=poison_l1(at_step=3))
+    message = str(err.value)
+    assert "G_L1" in message and "epoch 1" in message and "image 3" in message and "--skip_nonfinite" in message
+    state = read_state(str(tmp_path / "ck" / "nan"), "latest", ["G", "D"])
+    assert state["progress"]["total_iters"] == 2
+    assert all_finite(tmp_path / "ck" / "nan")
+
+
+def test_skip_nonfinite_skips_and_counts(root, tmp_path):
+    model = run_training(root, tmp_path / "ck", "skip", [*ARGS, "--skip_nonfinite"], prepare=poison_l1(at_step=7))
+    assert model.skipped_steps == 2  # the generator steps of images 3 and 4 of epoch 2
+    log = (tmp_path / "ck" / "skip" / "loss_log.txt").read_text()
+    assert "epoch 2: skipped 2 optimizer step(s) with a NaN or Inf loss (2 in the run)" in log
+    assert all_finite(tmp_path / "ck" / "skip")
+
+
+def test_skipped_step_updates_nothing(root, tmp_path):
+    model = run_training(root, tmp_path / "ck", "unit", [*ARGS, "--skip_nonfinite", "--lr_policy", "step"])
+    poison_l1(at_step=1)(model)
+    batch = {"A": torch.rand(1, 3, 32, 32), "B": torch.rand(1, 3, 32, 32), "A_paths": ["a"], "B_paths": ["a"]}
+    model.set_input(batch)
+    g_before = [p.clone() for p in model.netG.parameters()]
+    g_moments = [s["exp_avg"].clone() for s in model.optimizer_G.state.values()]
+    d_before = [p.clone() for p in model.netD.parameters()]
+    model.optimize_parameters()
+    assert all(torch.equal(a, b) for a, b in zip(g_before, model.netG.parameters(), strict=True))
+    assert all(torch.equal(a, s["exp_avg"]) for a, s in zip(g_moments, model.optimizer_G.state.values(),
+                                                            strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(d_before, model.netD.parameters(), strict=True))
+
+
+def test_disk_full_leaves_the_previous_save_loadable(root, tmp_path, monkeypatch):
+    real_save, calls = torch.save, []
+
+    def save_until_full(obj, f, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 8:  # the D weights of the third save point, after its G weights were written
+            f.write(b"partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", save_until_full)
+    with pytest.raises(UserError, match="No space left on device; the previous save is intact"):
+        run_training(root, tmp_path / "ck", "full", ARGS)
+    monkeypatch.undo()
+    run = tmp_path / "ck" / "full"
+    assert read_state(str(run), "latest", ["G", "D"])["progress"]["total_iters"] == 2
+    assert not [f for f in os.listdir(run) if f.endswith(".pending") or f.startswith(".tmp_")]
+
+
+def test_interrupted_save_is_rolled_back_or_forward(tmp_path):
+    folder = str(tmp_path)
+    write_save_point(folder, "latest", {"G": {"w": torch.ones(3)}}, {"n": 1})
+    # killed before the commit record was written: the new weights are dropped
+    atomic_save({"w": torch.zeros(3)}, str(tmp_path / "latest_net_G.pth.pending"))
+    finish_interrupted_save(folder, "latest")
+    assert torch.equal(safe_load(str(tmp_path / "latest_net_G.pth"))["w"], torch.ones(3))
+    assert read_state(folder, "latest", ["G"])["n"] == 1
+    # killed after it: the save is completed
+    pending = tmp_path / "latest_net_G.pth.pending"
+    atomic_save({"w": torch.zeros(3)}, str(pending))
+    record = {"n": 2, "manifest": {"latest_net_G.pth": file_digest(str(pending))}}
+    atomic_save(record, str(tmp_path / "latest_train_state.pth.pending"))
+    # and an epoch save point cut short before its record: dropped too, whichever save point is loaded
+    atomic_save({"w": torch.zeros(3)}, str(tmp_path / "5_net_G.pth.pending"))
+    recover(folder)
+    assert torch.equal(safe_load(str(tmp_path / "latest_net_G.pth"))["w"], torch.zeros(3))
+    assert read_state(folder, "latest", ["G"])["n"] == 2
+    assert sorted(os.listdir(tmp_path)) == ["latest_net_G.pth", "latest_train_state.pth"]
+
+
+def test_foreign_or_tampered_state_files_are_refused(tmp_path):
+    folder = str(tmp_path)
+    write_save_point(folder, "latest", {"G": {"w": torch.ones(3)}}, {"n": 1})
+    with pytest.raises(UserError, match="belongs to a model with networks"):
+        read_state(folder, "latest", ["G_A", "G_B", "D_A", "D_B"])
+    torch.save({"w": torch.full((3,), 2.0)}, tmp_path / "latest_net_G.pth")
+    with pytest.raises(UserError, match="changed after"):
+        read_state(folder, "latest", ["G"])
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'pwned'}",))
+
+    with open(tmp_path / "latest_train_state.pth", "wb") as f:
+        pickle.dump({"manifest": Exploit()}, f)
+    with pytest.raises(UserError, match="refusing to load"):
+        read_state(folder, "latest", ["G"])
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_state_of_another_model_is_a_clear_error(root, tmp_path):
+    model = run_training(root, tmp_path / "ck", "other", [*ARGS, "--n_epochs_decay", "0"])
+    state = model.state_dict()
+    state["optimizers"] = state["optimizers"][:1]
+    with pytest.raises(ValueError, match="holds 1 optimizers, this model has 2"):
+        model.load_state_dict(state)
+
+
+def test_weights_only_resume_warns(root, tmp_path, capsys):
+    run_training(root, tmp_path / "ck", "w", [*ARGS, "--n_epochs_decay", "0"])
+    (tmp_path / "ck" / "w" / "latest_train_state.pth").unlink()
+    capsys.readouterr()
+    run_training(root, tmp_path / "ck", "w", [*ARGS, "--n_epochs_decay", "0", "--continue_train"])
+    assert "resuming from the weights alone" in capsys.readouterr().err
+    assert read_state(str(tmp_path / "ck" / "w"), "latest", ["G", "D"])["progress"]["epoch"] == 2
+
+
+def test_unwritable_checkpoints_folder(root, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(UserError, match="not writable"):
+        check_writable(str(blocker / "run"))
+    if os.geteuid() != 0:  # root writes through permission bits
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        with pytest.raises(UserError, match="not writable"):
+            check_writable(str(locked))
+    result = run_tool("train.py", "--dataroot", str(root), "--checkpoints_dir", str(blocker / "ck"), *ARGS)
+    assert_user_error(result, "a_file")
+
+
+@pytest.mark.parametrize("threads", [0, 2])
+def test_corrupt_image_is_named_or_skipped(tmp_path, capsys, threads):
+    write_aligned_images(tmp_path / "train", 4, size=16)
+    bad = tmp_path / "train" / "001.png"
+    bad.write_bytes(bad.read_bytes()[:60])
+    options = dict(num_threads=threads, batch_size=2, load_size=16, crop_size=16, seed=0)
+    try:
+        list(create_dataset(make_opt(tmp_path, **options)))
+    except UserError as err:  # not pytest.raises: a kept traceback stalls the worker shutdown
+        message = str(err)
+    else:
+        pytest.fail("a corrupt image must raise UserError")
+    assert "001.png" in message and "--skip_bad_images" in message
+    loader = create_dataset(make_opt(tmp_path, skip_bad_images=True, **options))
+    for epoch in (1, 2):
+        loader.set_epoch(epoch)
+        paths = [p for batch in loader for p in batch["A_paths"]]
+        assert len(paths) == 3 and str(bad) not in paths
+    err = capsys.readouterr().err
+    assert err.count("warning: skipping unreadable image") == 1 and "001.png" in err
+    assert err.count("skipped 1 unreadable image(s) this epoch") == 2
+
+
+class PageParts(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_hostile_file_names_stay_inert_in_pages(tmp_path):
+    spec = importlib.util.spec_from_file_location("test_script", ROOT / "test.py")
+    test_script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(test_script)
+    names = ["<script>alert(1)", "<b>bold", "\" onerror=\"alert(2)", "a&b'c", "<img src=x onerror=alert(3)>"]
+    page = html.HTML(str(tmp_path / "web"), "results <b>of</b> <script>x()</script>")
+    for name in names:
+        test_script.save_images(page, {"fake_B": torch.zeros(3, 8, 8)}, f"/data/{name}.png", 1.0, 64)
+    parts = PageParts()
+    parts.feed(Path(page.save()).read_text())
+    assert {tag for tag, _ in parts.tags} <= {"html", "head", "title", "style", "body", "h1", "h3", "table", "tr",
+                                              "td", "a", "img", "p"}
+    assert not [name for _, attrs in parts.tags for name in attrs if name.startswith("on")]
+    links = [attrs.get("src") or attrs.get("href") for tag, attrs in parts.tags if tag in ("a", "img")]
+    assert links and all(link.startswith("images/") and not set(link) & set("<>\"' ") for link in links)
+    for name in names:
+        assert name in parts.text  # shown as text, exactly as named
+        assert (tmp_path / "web" / "images" / f"{name}_fake_B.png").is_file()
+
+
+def test_checkpoint_of_another_architecture_changes_nothing(root, tmp_path):
+    def build(*extra: str):
+        opt = TrainOptions().parse(["--dataroot", str(root), "--checkpoints_dir", str(tmp_path), *ARGS, *extra])
+        model = create_model(opt)
+        model.setup(opt)
+        return model
+
+    build().save_networks("other")
+    model = build("--ndf", "8")  # same generator, wider discriminator
+    before = [p.clone() for p in model.netG.parameters()]
+    with pytest.raises(UserError, match="--ndf 8"):
+        model.load_networks("other")
+    assert all(torch.equal(a, b) for a, b in zip(before, model.netG.parameters(), strict=True))
+
+
+def test_explicit_epoch_count_is_honoured(root, tmp_path, capsys):
+    args = [*ARGS, "--n_epochs_decay", "2", "--save_latest_freq", "1000", "--save_epoch_freq", "1"]
+    run_training(root, tmp_path, "count", args)
+    capsys.readouterr()
+    model = run_training(root, tmp_path, "count", [*args, "--continue_train", "--epoch", "1", "--epoch_count", "3"])
+    out = capsys.readouterr().out
+    assert "end of epoch 3" in out and "end of epoch 2" not in out
+    assert "learning rate 0.0000667 -> 0.0000000" in out  # the schedule at epoch 3, as in the original release
+    assert all(int(state["step"]) == 8 for state in model.optimizer_G.state.values())  # moments of epoch 1 kept
+
+
+def test_state_dict_carries_grad_scalers(root, tmp_path):
+    model = run_training(root, tmp_path, "amp", [*ARGS, "--n_epochs_decay", "0"])
+    model.grad_scalers = [torch.amp.GradScaler("cpu", init_scale=2.0**k) for k in (4, 5)]
+    state = model.state_dict()
+    model.grad_scalers = [torch.amp.GradScaler("cpu") for _ in range(2)]
+    model.load_state_dict(state)
+    assert [scaler.get_scale() for scaler in model.grad_scalers] == [16.0, 32.0]
