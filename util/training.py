@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 from tqdm import tqdm
@@ -10,6 +11,7 @@ from tqdm import tqdm
 from data import DatasetLoader
 from models.base_model import BaseModel
 from util.distributed import is_main_process
+from util.progress import progress_bar
 from util.visualizer import Visualizer
 
 
@@ -22,14 +24,14 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, vis
     """Run epochs epoch_count .. n_epochs + n_epochs_decay, logging, displaying and saving at the frequencies."""
     total_iters = 0
     last_epoch = opt.n_epochs + opt.n_epochs_decay
+    train_start = time.time()
     for epoch in range(opt.epoch_count, last_epoch + 1):
         epoch_start = time.time()
         dataset.set_epoch(epoch)
         model.train()
         epoch_iter = 0
         metric_sum, metric_count = None, 0
-        bar = tqdm(total=len(dataset), desc=f"epoch {epoch}/{last_epoch}", unit="img", disable=not is_main_process(),
-                   dynamic_ncols=True, leave=False)
+        bar = progress_bar(len(dataset), f"epoch {epoch}/{last_epoch}", "img", enabled=is_main_process())
         try:
             data_start = time.time()
             for batch in dataset:
@@ -52,6 +54,7 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, vis
                     losses = model.get_current_losses()
                     t_comp, t_data = (time.time() - step_start) / batch_size, step_start - data_start
                     message = visualizer.print_current_losses(epoch, epoch_iter, losses, t_comp, t_data)
+                    visualizer.plot_current_losses(epoch, epoch_iter / len(dataset), losses, total_iters)
                     bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
                     if opt.verbose:
                         tqdm.write(message)
@@ -69,3 +72,6 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, vis
         model.update_learning_rate(mean_metric)
         if is_main_process():
             print(f"end of epoch {epoch} / {last_epoch} \t time taken: {time.time() - epoch_start:.0f} s")
+    if is_main_process():
+        print(f"finished training: epochs {opt.epoch_count}-{last_epoch}, {total_iters} images in "
+              f"{time.time() - train_start:.0f} s; checkpoints in {os.path.join(opt.checkpoints_dir, opt.name)}")
