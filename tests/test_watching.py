@@ -180,3 +180,49 @@ def test_unwritable_checkpoints_and_results_folders(tmp_path, watched_run):
     result = run_tool("test.py", "--dataroot", str(root), "--name", run.name, "--checkpoints_dir", str(run.parent),
                       "--results_dir", str(blocker / "results"), *TINY_PIX2PIX)
     assert_user_error(result, "a_file", "--results_dir")
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def images_loaded(page_url: str) -> list[dict]:
+    """Open a page in headless Chromium; for each <img>: its src, whether it loaded and its natural width."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(page_url, wait_until="load")
+            return page.eval_on_selector_all(
+                "img", "els => els.map(e => ({src: e.getAttribute('src'), id: e.id, complete: e.complete,"
+                       " width: e.naturalWidth}))")
+        finally:
+            browser.close()
+
+
+def test_pages_load_in_a_real_browser(watched_run, tmp_path):
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; `make setup` installs it")
+        pytest.skip(f"{CHROMIUM} not installed (make setup installs it)")
+    run, _ = watched_run
+    training = images_loaded((run / "web" / "index.html").as_uri())
+    assert any(img["id"] == "loss_plot" for img in training)
+    assert len(training) == 1 + 2 * 3  # the plot, then 3 visuals for each of 2 epochs
+    assert all(img["complete"] and img["width"] > 0 for img in training), training
+
+    root = tmp_path / "pairs"
+    paths = write_aligned_images(root / "test", 2)
+    paths[1].rename(paths[1].with_name("a&b <c> #1.png"))
+    result = run_tool("test.py", "--dataroot", str(root), "--name", run.name, "--checkpoints_dir", str(run.parent),
+                      "--results_dir", str(tmp_path / "results"), *TINY_PIX2PIX, "--display_winsize", "96")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "test: 100% 2/2 img" in result.stderr and "wrote 2 results" in result.stdout
+    web = tmp_path / "results" / run.name / "test_latest"
+    text = (web / "index.html").read_text()
+    assert f"Experiment = {run.name}, Phase = test, Epoch = latest" in text
+    assert "<h3>a&amp;b &lt;c&gt; #1</h3>" in text and "width:96px" in text
+    results = images_loaded((web / "index.html").as_uri())
+    assert len(results) == 2 * 3
+    assert all(img["complete"] and img["width"] == 128 for img in results), results  # full-size files
