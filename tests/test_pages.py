@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,7 +94,7 @@ def test_results_page_escapes_names(tmp_path):
     page = html.HTML(str(tmp_path), "Experiment = <run>, Phase = test, Epoch = latest")
     tensor = torch.zeros(3, 8, 8)
     save_images(page, {"real_A": tensor, "fake_B": tensor}, "/data/a&b <c> #1.png", width=64)
-    text = open(page.save()).read()
+    text = Path(page.save()).read_text()
     assert "<h3>a&amp;b &lt;c&gt; #1</h3>" in text
     assert "&lt;run&gt;" in text
     assert 'src="images/a%26b%20%3Cc%3E%20%231_fake_B.png"' in text
