@@ -16,6 +16,7 @@ from torch import nn
 from models import networks
 from util import checkpoint, precision
 from util.errors import UserError
+from util.image_pool import ImagePool
 
 
 class BaseModel(ABC):
@@ -35,6 +36,7 @@ class BaseModel(ABC):
         self.optimizers: list[torch.optim.Optimizer] = []
         self.schedulers: list[Any] = []
         self.image_paths: list[str] = []
+        self.image_pools: dict[str, ImagePool] = {}  # training state, like the optimizers
 
     @staticmethod
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:
