@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
+from urllib.parse import urlparse
 
 import numpy as np
 from PIL import Image
@@ -14,6 +16,16 @@ from util.sinks import Sink, import_optional
 
 def start_command(port: int) -> str:
     return f"python -m visdom.server -p {port}"
+
+
+def reachable(server: str, port: int, timeout: float = 5.0) -> bool:
+    """Whether a TCP connection to the server opens within `timeout` seconds (visdom's client would wait longer)."""
+    host = urlparse(server if "://" in server else f"http://{server}").hostname or "localhost"
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 class VisdomSink(Sink):
@@ -34,6 +46,9 @@ class VisdomSink(Sink):
         self.image_win = str(opt.display_id + 1)
         self.loss_names: list[str] | None = None
         self.vis = None
+        if not reachable(opt.display_server, opt.display_port):
+            self._give_up()
+            return
         try:
             self.vis = visdom.Visdom(server=opt.display_server, port=opt.display_port, env=opt.display_env,
                                      raise_exceptions=True, use_incoming_socket=False)
