@@ -22,7 +22,6 @@ class Visualizer:
     """Shows and records training progress; does nothing outside the main process."""
 
     def __init__(self, opt: argparse.Namespace) -> None:
-        self.opt = opt
         self.enabled = is_main_process()
         self.run_dir = os.path.join(opt.checkpoints_dir, opt.name)
         self.log_path = os.path.join(self.run_dir, "loss_log.txt")

@@ -57,10 +57,6 @@ class VisdomSink(Sink):
         except (ConnectionError, OSError):
             self._give_up()
 
-    @property
-    def connected(self) -> bool:
-        return self.vis is not None
-
     def _give_up(self) -> None:
         self.vis = None
         print(f"warning: cannot reach the visdom server at {self.address}; start one with "
