@@ -16,6 +16,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install -q "setuptools<70" wheel
 	$(BIN)/pip install -q --no-build-isolation visdom==0.2.4
 	$(BIN)/pip install -q "setuptools>=77"
+	# the browser tests of the HTML pages drive Debian's chromium through playwright
+	command -v chromium >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 	touch $(STAMP)
 
 demo: setup

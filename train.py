@@ -17,7 +17,10 @@ def main() -> None:
     model = create_model(opt)
     model.setup(opt)
     visualizer = Visualizer(opt)
-    train(opt, dataset, model, visualizer)
+    try:
+        train(opt, dataset, model, visualizer)
+    finally:
+        visualizer.close()
 
 
 if __name__ == "__main__":

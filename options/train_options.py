@@ -21,6 +21,8 @@ class TrainOptions(BaseOptions):
         p.add_argument("--update_html_freq", type=int, default=1000, help="add results to the page every N images")
         p.add_argument("--print_freq", type=int, default=100, help="print and log losses every N images")
         p.add_argument("--no_html", action="store_true", help="do not write the training HTML page")
+        p.add_argument("--use_tensorboard", action="store_true",
+                       help="log losses and visuals for TensorBoard under <checkpoints_dir>/<name>/tensorboard")
         p.add_argument("--save_latest_freq", type=int, default=5000, help="save latest checkpoints every N images")
         p.add_argument("--save_epoch_freq", type=int, default=5, help="save <epoch> checkpoints every N epochs")
         p.add_argument("--save_by_iter", action="store_true", help="name periodic checkpoints iter_<N>")

@@ -34,18 +34,25 @@ class HTML:
 
     def add_images(self, images: list[str], texts: list[str], links: list[str], width: int = 256) -> None:
         """A row of images (paths relative to the page's images/ folder), each captioned and linked."""
-        with self.doc, tags.table(), tags.tr():
-            for image, text, link in zip(images, texts, links, strict=True):
-                with tags.td(style="text-align:center"):
-                    with tags.a(href=quote(f"images/{link}")):
-                        tags.img(style=f"width:{width}px", src=quote(f"images/{image}"), alt=text)
-                    tags.p(text)
+        self.doc.add(image_row(images, texts, links, width))
 
-    def save(self) -> str:
-        """Write index.html (via a temporary file, so readers never see half a page) and return its path."""
-        path = os.path.join(self.web_dir, "index.html")
+    def save(self, filename: str = "index.html") -> str:
+        """Write the page (via a temporary file, so readers never see half a page) and return its path."""
+        path = os.path.join(self.web_dir, filename)
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(self.doc.render())
         os.replace(tmp, path)
         return path
+
+
+def image_row(images: list[str], texts: list[str], links: list[str], width: int = 256) -> tags.table:
+    """A one-row table of images under images/, each captioned and linking to its (full-size) file."""
+    table = tags.table()
+    row = table.add(tags.tr())
+    for image, text, link in zip(images, texts, links, strict=True):
+        with row.add(tags.td(style="text-align:center")):
+            with tags.a(href=quote(f"images/{link}")):
+                tags.img(style=f"width:{width}px", src=quote(f"images/{image}"), alt=text)
+            tags.p(text)
+    return table

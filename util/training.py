@@ -12,6 +12,7 @@ from models.base_model import BaseModel
 from util.distributed import is_main_process
 from util.interrupts import StopRequest
 from util.nonfinite import NonFiniteCheck
+from util.progress import progress_bar
 from util.resume import resume, save_training, stop_message
 from util.save_point import check_writable
 from util.visualizer import Visualizer
@@ -29,6 +30,7 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, vis
     if is_main_process():
         check_writable(model.save_dir)
     progress = resume(opt, model, dataset)
+    train_start, first_epoch = time.time(), progress.epoch
     last_epoch = opt.n_epochs + opt.n_epochs_decay
     if progress.epoch > last_epoch and is_main_process():
         print(f"nothing to train: all {last_epoch} epochs are done; raise --n_epochs or --n_epochs_decay to go on")
@@ -45,8 +47,8 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, vis
             epoch_start = time.time()
             dataset.set_epoch(epoch, progress.position)
             model.train()
-            bar = tqdm(total=len(dataset), initial=progress.epoch_iter, desc=f"epoch {epoch}/{last_epoch}",
-                       unit="img", disable=not is_main_process(), dynamic_ncols=True, leave=False)
+            bar = progress_bar(len(dataset), f"epoch {epoch}/{last_epoch}", "img", enabled=is_main_process(),
+                               initial=progress.epoch_iter)
             try:
                 data_start = time.time()
                 for batch in dataset:
@@ -72,6 +74,8 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, vis
                         losses = model.get_current_losses()
                         t_comp, t_data = (time.time() - step_start) / batch_size, step_start - data_start
                         message = visualizer.print_current_losses(epoch, progress.epoch_iter, losses, t_comp, t_data)
+                        visualizer.plot_current_losses(epoch, progress.epoch_iter / len(dataset), losses,
+                                                       progress.total_iters)
                         bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
                         if opt.verbose:
                             tqdm.write(message)
@@ -99,6 +103,9 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, vis
                 save(epoch)
             if is_main_process():
                 print(f"end of epoch {epoch} / {last_epoch} \t time taken: {time.time() - epoch_start:.0f} s")
+    if is_main_process():
+        print(f"finished training: epochs {first_epoch}-{last_epoch}, {progress.total_iters} images in "
+              f"{time.time() - train_start:.0f} s; checkpoints in {model.save_dir}")
 
 
 def log_skips(visualizer: Visualizer, epoch: int, skips: int, total: int) -> None:

@@ -1,4 +1,8 @@
-"""Visualizer: losses to the console and loss_log.txt, current images to the training HTML page."""
+"""Visualizer: one object the training loop talks to, fanning out to the console, loss_log.txt and the sinks.
+
+Sinks (util/sinks/): the training HTML page (unless --no_html), visdom (--display_id > 0), Weights & Biases
+(--use_wandb) and TensorBoard (--use_tensorboard). Only the main process shows or writes anything.
+"""
 
 from __future__ import annotations
 
@@ -9,44 +13,65 @@ from collections import OrderedDict
 
 import torch
 
-from util import html, util
+from util import util
 from util.distributed import is_main_process
+from util.sinks import Sink
 
 
 class Visualizer:
     """Shows and records training progress; does nothing outside the main process."""
 
     def __init__(self, opt: argparse.Namespace) -> None:
-        self.opt = opt
         self.enabled = is_main_process()
         self.run_dir = os.path.join(opt.checkpoints_dir, opt.name)
         self.log_path = os.path.join(self.run_dir, "loss_log.txt")
-        self.use_html = self.enabled and opt.isTrain and not opt.no_html
         self.web_dir = os.path.join(self.run_dir, "web")
-        self.html_epochs: list[int] = []
+        self.page = None
+        self.sinks: list[Sink] = []
+        self.loss_calls = 0
         if not self.enabled:
             return
         os.makedirs(self.run_dir, exist_ok=True)
         with open(self.log_path, "a") as log:
             log.write(f"================ Training Loss ({time.strftime('%c')}) ================\n")
+        self.sinks = self._open_sinks(opt)
+
+    def _open_sinks(self, opt: argparse.Namespace) -> list[Sink]:
+        """The sinks the options ask for; optional packages are imported here, so a missing one fails at start."""
+        sinks: list[Sink] = []
+        if opt.use_wandb:
+            from util.sinks.wandb_sink import WandbSink
+            sinks.append(WandbSink(opt, self.run_dir))
+        if getattr(opt, "use_tensorboard", False):
+            from util.sinks.tensorboard_sink import TensorBoardSink
+            sinks.append(TensorBoardSink(self.run_dir))
+        if opt.display_id > 0:
+            from util.sinks.visdom_sink import VisdomSink
+            sinks.append(VisdomSink(opt))
+        if opt.isTrain and not opt.no_html:
+            from util.sinks.html_page import TrainingPage
+            self.page = TrainingPage(self.web_dir, opt.name, opt.display_winsize,
+                                     resume=getattr(opt, "continue_train", False))
+            sinks.append(self.page)
+        return sinks
 
     def display_current_results(self, visuals: OrderedDict[str, torch.Tensor], epoch: int, total_iters: int,
                                 save_result: bool) -> None:
-        """Save the current visuals as this epoch's images and update the training page."""
-        if not (self.use_html and save_result):
+        """Show the current visuals in the live sinks; with save_result, also add them to the training page."""
+        targets = [s for s in self.sinks if save_result or s is not self.page]
+        if not targets:
             return
-        img_dir = os.path.join(self.web_dir, "images")
-        os.makedirs(img_dir, exist_ok=True)
-        for label, image in visuals.items():
-            util.save_image(util.tensor2im(image), os.path.join(img_dir, f"epoch{epoch:03d}_{label}.png"))
-        if epoch not in self.html_epochs:
-            self.html_epochs.append(epoch)
-        page = html.HTML(self.web_dir, f"Experiment name = {self.opt.name}", refresh=0)
-        for shown in sorted(self.html_epochs, reverse=True):
-            page.add_header(f"epoch [{shown}]")
-            names = [f"epoch{shown:03d}_{label}.png" for label in visuals]
-            page.add_images(names, list(visuals), names, width=self.opt.display_winsize)
-        page.save()
+        images = {label: util.tensor2im(image) for label, image in visuals.items()}
+        for sink in targets:
+            sink.show_images(images, epoch, total_iters)
+
+    def plot_current_losses(self, epoch: int, counter_ratio: float, losses: OrderedDict[str, float],
+                            total_iters: int | None = None) -> None:
+        """Add the current losses to the plots; counter_ratio is the fraction of the epoch done."""
+        self.loss_calls += 1
+        step = self.loss_calls if total_iters is None else total_iters
+        for sink in self.sinks:
+            sink.log_losses(epoch + counter_ratio, dict(losses), step)
 
     def print_current_losses(self, epoch: int, iters: int, losses: OrderedDict[str, float], t_comp: float,
                              t_data: float) -> str:
@@ -57,3 +82,9 @@ class Visualizer:
             with open(self.log_path, "a") as log:
                 log.write(message + "\n")
         return message
+
+    def close(self) -> None:
+        """Finish every sink (final page and plot, W&B run, TensorBoard file)."""
+        sinks, self.sinks = self.sinks, []
+        for sink in sinks:
+            sink.close()

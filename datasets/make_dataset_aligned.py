@@ -1,0 +1,61 @@
+"""Make an aligned (pix2pix) dataset from a CycleGAN-style one whose A and B images correspond.
+
+    python datasets/make_dataset_aligned.py --dataset-path /path/to/dataset
+
+For each phase with both <phase>A/ and <phase>B/ folders (train, val, test), images are paired by name, ignoring
+a trailing _A / _B (so 3_A.jpg pairs with 3_B.jpg, and x.png with x.png), and written side by side (A left) to
+<phase>/<name>. Images without a counterpart are named and nothing is written (exit status 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from aligned_pairs import fail, image_names, name_list, write_pairs
+
+PHASES = ("train", "val", "test")
+
+
+def pair_key(name: str, side: str) -> str:
+    """The name without its extension and without a trailing _A or _B."""
+    stem = os.path.splitext(name)[0]
+    return stem[:-2] if stem.endswith(f"_{side}") else stem
+
+
+def plan(root: str) -> list[tuple[str, str, str]]:
+    """Every (A path, B path, output path) of every phase, after checking that each image has a counterpart."""
+    if not os.path.isdir(root):
+        fail(f"--dataset-path {root} is not a folder")
+    jobs = []
+    phases = [p for p in PHASES if all(os.path.isdir(os.path.join(root, p + side)) for side in "AB")]
+    if not phases:
+        fail(f"{root} has no <phase>A/ and <phase>B/ folder pair (e.g. trainA/ and trainB/)")
+    for phase in phases:
+        dir_a, dir_b = os.path.join(root, phase + "A"), os.path.join(root, phase + "B")
+        by_key_a = {pair_key(n, "A"): n for n in image_names(dir_a)}
+        by_key_b = {pair_key(n, "B"): n for n in image_names(dir_b)}
+        lonely = sorted(set(by_key_a) ^ set(by_key_b))
+        if lonely:
+            names = [os.path.join(phase + "A", by_key_a[k]) if k in by_key_a
+                     else os.path.join(phase + "B", by_key_b[k]) for k in lonely]
+            fail(f"{len(names)} image(s) in {root} have no counterpart: {name_list(names)}")
+        for key, name_a in sorted(by_key_a.items()):
+            out = key + os.path.splitext(name_a)[1]
+            jobs.append((os.path.join(dir_a, name_a), os.path.join(dir_b, by_key_b[key]),
+                         os.path.join(root, phase, out)))
+        print(f"{phase}: {len(by_key_a)} pairs")
+    return jobs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset-path", required=True, help="folder with trainA/, trainB/, testA/, testB/ ...")
+    parser.add_argument("--no_multiprocessing", action="store_true", help="combine in this process only")
+    args = parser.parse_args()
+    count = write_pairs(plan(args.dataset_path), processes=not args.no_multiprocessing)
+    print(f"wrote {count} aligned images under {args.dataset_path}")
+
+
+if __name__ == "__main__":
+    main()

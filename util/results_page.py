@@ -1,0 +1,46 @@
+"""test.py's results page: <results_dir>/<name>/<phase>_<epoch>[_iter<N>]/index.html with one row per image."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+
+import torch
+
+from util import html, util
+from util.errors import UserError
+
+
+def results_dir(opt: argparse.Namespace) -> str:
+    """<results_dir>/<name>/<phase>_<epoch>[_iter<N>]"""
+    folder = os.path.join(opt.results_dir, opt.name, f"{opt.phase}_{opt.epoch}")
+    return f"{folder}_iter{opt.load_iter}" if opt.load_iter > 0 else folder
+
+
+def open_results_page(opt: argparse.Namespace) -> html.HTML:
+    """A new results page titled with the run, phase and epoch; an unwritable --results_dir is a UserError."""
+    web_dir = results_dir(opt)
+    try:
+        page = html.HTML(web_dir, f"Experiment = {opt.name}, Phase = {opt.phase}, Epoch = {opt.epoch}")
+        probe = os.path.join(page.get_image_dir(), ".write_test")
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except OSError as err:
+        raise UserError(f"cannot write results to '{web_dir}': {err.strerror}; "
+                        "choose a writable folder with --results_dir") from None
+    return page
+
+
+def save_images(page: html.HTML, visuals: Mapping[str, torch.Tensor], image_path: str, aspect_ratio: float = 1.0,
+                width: int = 256) -> None:
+    """Save one image's visuals as images/<stem>_<visual>.png and add them to the page under a heading."""
+    stem = os.path.splitext(os.path.basename(image_path))[0]
+    page.add_header(stem)
+    names = []
+    for label, image in visuals.items():
+        name = f"{stem}_{label}.png"
+        util.save_image(util.tensor2im(image), os.path.join(page.get_image_dir(), name), aspect_ratio)
+        names.append(name)
+    page.add_images(names, list(visuals), names, width=width)

@@ -1,0 +1,103 @@
+"""The training page <checkpoints_dir>/<name>/web/index.html, at a cost per update that does not grow with training.
+
+Each epoch's part of the page (a heading and a row of its visuals) is written once, to fragments/epochNNN.html,
+together with a page of its own, epochNNN.html, that links to the epoch before it. index.html shows the loss
+plot and the newest `keep_epochs` fragments, newest first, and links to the next older epoch's page; building it
+reads a fixed number of small files and draws a plot of a fixed number of points.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+
+import numpy as np
+from dominate import tags
+from dominate.util import raw
+
+from util import html, util
+from util.sinks import Sink
+from util.sinks.loss_plot import LossHistory, draw_loss_plot
+
+PLOT_FILE = "loss_plot.png"
+
+
+def epoch_page_name(epoch: int) -> str:
+    return f"epoch{epoch:03d}.html"
+
+
+class TrainingPage(Sink):
+    """Writes visuals per epoch (newest first) and the loss curves into <web_dir>/index.html."""
+
+    def __init__(self, web_dir: str, name: str, width: int = 256, keep_epochs: int = 10,
+                 resume: bool = False) -> None:
+        self.web_dir = web_dir
+        self.title = f"Experiment name = {name}"
+        self.width = width
+        self.keep_epochs = keep_epochs
+        self.img_dir = os.path.join(web_dir, "images")
+        self.fragment_dir = os.path.join(web_dir, "fragments")
+        os.makedirs(self.img_dir, exist_ok=True)
+        os.makedirs(self.fragment_dir, exist_ok=True)
+        if not resume:  # a new run under an old name starts a new page
+            for old in glob.glob(os.path.join(self.fragment_dir, "epoch*.html")):
+                os.remove(old)
+            for old in glob.glob(os.path.join(web_dir, "epoch*.html")):
+                os.remove(old)
+        self.epochs = sorted(int(m.group(1)) for f in os.listdir(self.fragment_dir)
+                             if (m := re.fullmatch(r"epoch(\d+)\.html", f)))
+        self.history = LossHistory(os.path.join(web_dir, "loss_history.jsonl"), resume=resume)
+
+    def show_images(self, images: dict[str, np.ndarray], epoch: int, total_iters: int) -> None:
+        """Save this epoch's images (replacing earlier ones of the same epoch) and refresh the index."""
+        names = [f"epoch{epoch:03d}_{label}.png" for label in images]
+        for name, image in zip(names, images.values(), strict=True):
+            util.save_image(image, os.path.join(self.img_dir, name))
+        if epoch not in self.epochs:
+            self._write_epoch(epoch, names, list(images))
+        self.write_index()
+
+    def log_losses(self, epoch_progress: float, losses: dict[str, float], total_iters: int) -> None:
+        self.history.append(epoch_progress, losses)
+
+    def close(self) -> None:
+        self.write_index()
+
+    def _write_epoch(self, epoch: int, names: list[str], labels: list[str]) -> None:
+        """Write the epoch's fragment and its own page, once."""
+        fragment = tags.div(id=f"epoch{epoch}")
+        fragment.add(tags.h3(f"epoch [{epoch}]"))
+        fragment.add(html.image_row(names, labels, names, self.width))
+        text = fragment.render()
+        with open(os.path.join(self.fragment_dir, epoch_page_name(epoch)), "w", encoding="utf-8") as f:
+            f.write(text)
+        older = [e for e in self.epochs if e < epoch]
+        page = html.HTML(self.web_dir, f"{self.title}, epoch {epoch}")
+        with page.doc:
+            with tags.p():
+                tags.a("training page", href="index.html")
+                if older:
+                    tags.span(" | ")
+                    tags.a(f"older: epoch {older[-1]}", href=epoch_page_name(older[-1]))
+            raw(text)
+        page.save(epoch_page_name(epoch))
+        self.epochs.append(epoch)
+        self.epochs.sort()
+
+    def write_index(self) -> str:
+        """Compose index.html from the loss plot and the newest fragments."""
+        page = html.HTML(self.web_dir, self.title)
+        has_plot = draw_loss_plot(self.history, os.path.join(self.web_dir, PLOT_FILE), "training losses")
+        with page.doc:
+            if has_plot:
+                tags.h2("losses")
+                tags.img(src=PLOT_FILE, alt="loss plot", id="loss_plot", style="max-width:100%")
+            shown = self.epochs[::-1][: self.keep_epochs]
+            for epoch in shown:
+                with open(os.path.join(self.fragment_dir, epoch_page_name(epoch)), encoding="utf-8") as f:
+                    raw(f.read())
+            if len(self.epochs) > len(shown):
+                older = self.epochs[-len(shown) - 1]
+                tags.p(tags.a(f"older epochs (from epoch {older} back)", href=epoch_page_name(older)))
+        return page.save()
