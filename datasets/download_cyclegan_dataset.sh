@@ -8,15 +8,5 @@ NAMES=(apple2orange summer2winter_yosemite horse2zebra monet2photo cezanne2photo
        cityscapes facades iphone2dslr_flower ae_photos mini mini_pix2pix mini_colorization)
 NAME="${1:-}"
 require_name dataset "$NAME" "${NAMES[@]}"
-if [ "$NAME" = cityscapes ]; then
-    cat <<'TEXT'
-The Cityscapes dataset cannot be redistributed here: its licence asks each user to register and download it.
-1. Register at https://www.cityscapes-dataset.com and download gtFine_trainvaltest.zip and
-   leftImg8bit_trainvaltest.zip; unzip both.
-2. Build the dataset (photos in trainA/testA, labels in trainB/testB, 256x256) with:
-   python datasets/prepare_cityscapes_dataset.py --gtFine_dir ./gtFine --leftImg8bit_dir ./leftImg8bit \
-       --output_dir ./datasets/cityscapes
-TEXT
-    exit 1
-fi
+[ "$NAME" = cityscapes ] && cityscapes_instructions "dataset (photos in trainA/testA, labels in trainB/testB, 256x256)"
 "$PY" "$FETCH" archive "$BASE_URL/cyclegan/datasets/$NAME.zip" "./datasets/$NAME" "${@:2}"
