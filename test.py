@@ -1,14 +1,20 @@
-"""Run a trained model over a dataset and write a results page: python test.py --dataroot DIR --name RUN ..."""
+"""Run a trained model over a dataset and write a results page: python test.py --dataroot DIR --name RUN ...
+
+Batches (--batch_size) and data-loading workers (--num_threads) speed it up; results do not depend on the batch
+size in --eval mode. Images are written by background threads while the next batch is computed.
+"""
 
 import os
+import warnings
 
 from tqdm import tqdm
 
 from data import create_dataset
 from models import create_model
 from options.test_options import TestOptions
-from util import html, util
+from util import html
 from util.errors import exit_on_user_error
+from util.image_writer import ImageWriter
 
 
 def results_dir(opt) -> str:
@@ -17,16 +23,25 @@ def results_dir(opt) -> str:
     return f"{folder}_iter{opt.load_iter}" if opt.load_iter > 0 else folder
 
 
-def save_images(page: html.HTML, visuals, image_path: str, aspect_ratio: float, width: int) -> None:
-    """Save one image's visuals as images/<stem>_<visual>.png and add them to the page as one row."""
+def save_images(page: html.HTML, visuals, image_path: str, aspect_ratio: float, width: int,
+                writer: ImageWriter) -> None:
+    """Queue one image's visuals as images/<stem>_<visual>.png and add them to the page as one row."""
     stem = os.path.splitext(os.path.basename(image_path))[0]
     page.add_header(stem)
     names = []
     for label, image in visuals.items():
         name = f"{stem}_{label}.png"
-        util.save_image(util.tensor2im(image), os.path.join(page.get_image_dir(), name), aspect_ratio)
+        writer.save(image, os.path.join(page.get_image_dir(), name), aspect_ratio)
         names.append(name)
     page.add_images(names, list(visuals), names, width=width)
+
+
+def warn_batch_dependence(opt) -> None:
+    """Without --eval, batch norm uses the statistics of each batch, so results change with --batch_size."""
+    if opt.batch_size > 1 and not opt.eval and opt.norm in ("batch", "syncbatch"):
+        warnings.warn(f"--batch_size {opt.batch_size} without --eval: batch norm normalises each batch with its own "
+                      "statistics, so results differ from --batch_size 1; add --eval for batch-independent results",
+                      stacklevel=2)
 
 
 @exit_on_user_error
@@ -34,6 +49,7 @@ def main() -> None:
     opt = TestOptions().parse()
     opt.serial_batches = True  # results follow the input order
     opt.no_flip = True
+    warn_batch_dependence(opt)
     dataset = create_dataset(opt)
     model = create_model(opt)
     model.setup(opt)
@@ -41,18 +57,18 @@ def main() -> None:
         model.eval()
     web_dir = results_dir(opt)
     page = html.HTML(web_dir, f"Experiment = {opt.name}, Phase = {opt.phase}, Epoch = {opt.epoch}")
+    total = min(opt.num_test, len(dataset))
     done = 0
-    with tqdm(total=min(opt.num_test, len(dataset)), desc="test", unit="img") as bar:
+    with ImageWriter() as writer, tqdm(total=total, desc="test", unit="img") as bar:
         for batch in dataset:
-            if done >= opt.num_test:
+            if done >= total:
                 break
             model.set_input(batch)
             model.test()
-            visuals = model.get_current_visuals()
-            for i, path in enumerate(model.get_image_paths()):
-                if done >= opt.num_test:
-                    break
-                save_images(page, {k: v[i] for k, v in visuals.items()}, path, opt.aspect_ratio, opt.display_winsize)
+            visuals = {label: image.float().cpu() for label, image in model.get_current_visuals().items()}
+            for i, path in enumerate(model.get_image_paths()[:total - done]):
+                save_images(page, {k: v[i] for k, v in visuals.items()}, path, opt.aspect_ratio, opt.display_winsize,
+                            writer)
                 done += 1
                 bar.update(1)
     print(f"wrote {done} results to {page.save()}")

@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
 from data.base_dataset import PREPROCESS_MODES, BaseDataset
+from util import distributed
 from util.errors import UserError, unknown_name
 
 __all__ = [
@@ -72,15 +73,28 @@ class DatasetLoader:
         self.dataset = find_dataset_using_name(opt.dataset_mode)(opt)
         print(f"dataset [{type(self.dataset).__name__}] was created with {len(self.dataset)} images")
         workers = int(opt.num_threads)
+        sampler = self.distributed_sampler()
         self.dataloader = DataLoader(
             self.dataset,
             batch_size=opt.batch_size,
-            shuffle=not opt.serial_batches,
+            shuffle=not opt.serial_batches if sampler is None else None,
+            sampler=sampler,
             num_workers=workers,
             pin_memory=opt.device.type == "cuda",
             persistent_workers=workers > 0,
+            prefetch_factor=2 if workers > 0 else None,
             drop_last=False,
         )
+
+    def distributed_sampler(self) -> Sampler | None:
+        """Inside a process group, each rank reads its own 1/world_size share of every epoch (reshuffled by
+        set_epoch); without one, the DataLoader's own sampler is used.
+        """
+        if not distributed.is_distributed():
+            return None
+        seed = getattr(self.opt, "seed", None)
+        return DistributedSampler(self.dataset, shuffle=not self.opt.serial_batches, drop_last=False,
+                                  seed=0 if seed is None else seed)
 
     def __len__(self) -> int:
         """Samples per epoch: the dataset size, capped at max_dataset_size."""
@@ -89,8 +103,10 @@ class DatasetLoader:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         """Yield batches until max_dataset_size samples were delivered."""
         try:
+            # Every process reads its own batches; max_dataset_size counts the samples of all of them together.
+            per_step = self.opt.batch_size * distributed.get_world_size()
             for i, batch in enumerate(self.dataloader):
-                if i * self.opt.batch_size >= self.opt.max_dataset_size:
+                if i * per_step >= self.opt.max_dataset_size:
                     break
                 yield batch
         except UserError as err:

@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from models import networks
-from util import checkpoint, precision
+from util import checkpoint, distributed, precision
+from util.compilation import compile_network
 from util.errors import UserError
 
 
@@ -34,6 +35,8 @@ class BaseModel(ABC):
         self.visual_names: list[str] = []
         self.optimizers: list[torch.optim.Optimizer] = []
         self.schedulers: list[Any] = []
+        # Under --amp fp16 one GradScaler per optimizer, aligned with self.optimizers; empty otherwise.
+        self.grad_scalers: list[torch.amp.GradScaler] = []
         self.image_paths: list[str] = []
 
     @staticmethod
@@ -64,10 +67,19 @@ class BaseModel(ABC):
         return net.to(self.device)
 
     def set_requires_grad(self, nets: nn.Module | list[nn.Module], requires_grad: bool) -> None:
-        """Freeze or unfreeze networks (the discriminators are frozen during the generator step)."""
+        """Freeze or unfreeze networks (the discriminators are frozen during the generator step).
+
+        A frozen network also stops synchronising gradients across processes, as it produces none.
+        """
         for net in nets if isinstance(nets, list) else [nets]:
             for param in net.parameters():
                 param.requires_grad_(requires_grad)
+            distributed.set_gradient_sync(net, requires_grad)
+
+    def adam(self, params: Any) -> torch.optim.Adam:
+        """Adam with --lr and (--beta1, 0.999), using the fused implementation where the device has one."""
+        fused = self.device.type in ("cuda", "cpu")
+        return torch.optim.Adam(params, lr=self.opt.lr, betas=(self.opt.beta1, 0.999), fused=fused)
 
     def check_image_size(self, images: torch.Tensor) -> None:
         """Reject image sizes the generator cannot take, with the fix."""
@@ -83,10 +95,16 @@ class BaseModel(ABC):
         return precision.autocast(self.device, getattr(self.opt, "amp", "off"))
 
     def optimizer_step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-        """Backpropagate `loss` and update the parameters of `optimizer`."""
+        """Backpropagate `loss` and update the parameters of `optimizer` (through its GradScaler under fp16)."""
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        if not self.grad_scalers:
+            loss.backward()
+            optimizer.step()
+            return
+        scaler = self.grad_scalers[self.optimizers.index(optimizer)]
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
 
     def train(self) -> None:
         for net in self.networks().values():
@@ -111,9 +129,29 @@ class BaseModel(ABC):
         """Create schedulers, load checkpoints when testing or resuming, and print the networks."""
         if self.isTrain:
             self.schedulers = [networks.get_scheduler(optimizer, opt) for optimizer in self.optimizers]
+            self.grad_scalers = precision.make_grad_scalers(len(self.optimizers), getattr(opt, "amp", "off"),
+                                                            self.device)
         if not self.isTrain or opt.continue_train:
             self.load_networks(self.load_suffix())
         self.print_networks(opt.verbose)
+        self.accelerate_networks(opt)
+
+    def accelerate_networks(self, opt: argparse.Namespace) -> None:
+        """Apply --channels_last and --compile, and wrap trained networks in DDP inside a process group.
+
+        Wrapping happens after loading, so checkpoints always meet the plain networks.
+        """
+        if self.device.type == "cuda":
+            # Fixed input sizes let cuDNN pick the fastest kernels once.
+            torch.backends.cudnn.benchmark = "scale_width" not in opt.preprocess
+        for name, net in self.networks().items():
+            if getattr(opt, "channels_last", False):
+                net = net.to(memory_format=torch.channels_last)
+            if getattr(opt, "compile", False):
+                net = compile_network(net, f"net{name}")
+            if self.isTrain:
+                net = distributed.wrap_ddp(net, self.device)
+            setattr(self, "net" + name, net)
 
     def load_suffix(self) -> str:
         """Which checkpoint to load: iter_<load_iter> when given, otherwise --epoch."""

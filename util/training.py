@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from data import DatasetLoader
 from models.base_model import BaseModel
-from util.distributed import is_main_process
+from util.distributed import get_world_size, is_main_process
 from util.visualizer import Visualizer
 
 
@@ -34,7 +34,7 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, vis
             data_start = time.time()
             for batch in dataset:
                 step_start = time.time()
-                batch_size = len(batch["A"])
+                batch_size = len(batch["A"]) * get_world_size()  # images seen by all processes together
                 total_iters += batch_size
                 epoch_iter += batch_size
                 model.set_input(batch)
