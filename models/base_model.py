@@ -17,6 +17,7 @@ from models import networks
 from util import checkpoint, distributed, precision
 from util.compilation import compile_network
 from util.errors import UserError
+from util.image_pool import ImagePool
 
 
 class BaseModel(ABC):
@@ -38,6 +39,7 @@ class BaseModel(ABC):
         # Under --amp fp16 one GradScaler per optimizer, aligned with self.optimizers; empty otherwise.
         self.grad_scalers: list[torch.amp.GradScaler] = []
         self.image_paths: list[str] = []
+        self.image_pools: dict[str, ImagePool] = {}  # training state, like the optimizers
 
     @staticmethod
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:

@@ -1,0 +1,63 @@
+"""One-direction inference with a single generator, e.g. a published CycleGAN weight file (test.py only)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from typing import Any
+
+from models import networks
+from models.base_model import BaseModel
+from util.errors import UserError
+
+
+class TestModel(BaseModel):
+    """Runs netG on the images of a `single` dataset and shows (real, fake); no discriminator, no losses.
+
+    The generator loads from <epoch>_net_G<model_suffix>.pth, so `--model_suffix _A` picks G_A of a CycleGAN run.
+    """
+
+    @staticmethod
+    def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:
+        if is_train:
+            raise UserError("--model test only runs inference (test.py); to train, use --model cycle_gan or pix2pix")
+        parser.set_defaults(dataset_mode="single")
+        parser.add_argument("--model_suffix", type=str, default="",
+                            help="load <epoch>_net_G<model_suffix>.pth, e.g. _A for G_A of a CycleGAN run")
+        return parser
+
+    def __init__(self, opt: argparse.Namespace) -> None:
+        super().__init__(opt)
+        self.visual_names = ["real", "fake"]
+        self.generator_name = "G" + opt.model_suffix
+        self.model_names = [self.generator_name]
+        self.netG = self.to_device(networks.define_G(
+            opt.input_nc, opt.output_nc, opt.ngf, opt.netG, opt.norm, not opt.no_dropout, opt.init_type, opt.init_gain))
+
+    def networks(self) -> dict[str, Any]:
+        """The one generator, under the name its checkpoint file carries (G, G_A, ...)."""
+        return {self.generator_name: self.netG}
+
+    def set_input(self, input: dict[str, Any]) -> None:
+        self.real = input["A"].to(self.device, non_blocking=True)
+        self.image_paths = input["A_paths"]
+        self.check_image_size(self.real)
+
+    def forward(self) -> None:
+        with self.autocast():
+            self.fake = self.netG(self.real)
+
+    def optimize_parameters(self) -> None:
+        raise UserError("--model test cannot be trained; use --model cycle_gan or pix2pix")
+
+    def missing_checkpoint_message(self, path: str, name: str) -> str:
+        """Point a user with another run's generator files (e.g. a CycleGAN's G_A, G_B) at --model_suffix."""
+        pattern = re.compile(rf"^{re.escape(str(self.load_suffix()))}_net_G(\w*)\.pth$")
+        files = sorted(os.listdir(self.save_dir)) if os.path.isdir(self.save_dir) else []
+        suffixes = [m.group(1) for f in files if (m := pattern.match(f))]
+        if not suffixes:
+            return super().missing_checkpoint_message(path, name)
+        found = ", ".join(f"{self.load_suffix()}_net_G{s}.pth" for s in suffixes)
+        choices = " or ".join(f"--model_suffix {s}" if s else "--model_suffix ''" for s in suffixes)
+        return f"no checkpoint '{path}'; the run folder has {found}: pick a generator with {choices}"
