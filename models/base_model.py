@@ -153,7 +153,14 @@ class BaseModel(ABC):
                 net = compile_network(net, f"net{name}")
             if self.isTrain:
                 net = distributed.wrap_ddp(net, self.device)
-            setattr(self, "net" + name, net)
+            self.replace_network(name, net)
+
+    def replace_network(self, name: str, wrapped: nn.Module) -> None:
+        """Put `wrapped` wherever the model keeps network `name` (usually self.net<name>)."""
+        original = self.networks()[name]
+        for attr, value in list(vars(self).items()):
+            if value is original:
+                setattr(self, attr, wrapped)
 
     def load_suffix(self) -> str:
         """Which checkpoint to load: iter_<load_iter> when given, otherwise --epoch."""
