@@ -171,6 +171,8 @@ class BaseModel(ABC):
         if not self.optimizers:
             return
         old_lr = self.optimizers[0].param_groups[0]["lr"]
+        if metric is not None:
+            metric = distributed.mean_over_processes(metric, self.device)  # every process must decide alike
         for scheduler in self.schedulers:
             networks.step_scheduler(scheduler, metric)
         new_lr = self.optimizers[0].param_groups[0]["lr"]

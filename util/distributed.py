@@ -114,6 +114,15 @@ def wrap_ddp(net: nn.Module, device: torch.device) -> nn.Module:
     return nn.parallel.DistributedDataParallel(net, device_ids=device_ids)
 
 
+def mean_over_processes(value: float, device: torch.device) -> float:
+    """The mean of `value` over all processes (the value itself outside a process group)."""
+    if not is_distributed():
+        return value
+    tensor = torch.tensor([float(value)], dtype=torch.float64, device=device)
+    dist.all_reduce(tensor)
+    return tensor.item() / get_world_size()
+
+
 def set_gradient_sync(net: nn.Module, enabled: bool) -> None:
     """Turn DDP's gradient all-reduce for `net` on or off (off while a frozen network is only evaluated).
 
