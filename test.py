@@ -1,14 +1,28 @@
-"""Run a trained model over a dataset and write a results page: python test.py --dataroot DIR --name RUN ..."""
+"""Run a trained model over a dataset and write a results page: python test.py --dataroot DIR --name RUN ...
+
+Batches (--batch_size) and data-loading workers (--num_threads) speed it up; results do not depend on the batch
+size in --eval mode. Images are written by background threads while the next batch is computed.
+"""
 
 import time
+import warnings
 
 from data import create_dataset
 from models import create_model
 from options.test_options import TestOptions
 from util.errors import exit_on_user_error
+from util.image_writer import ImageWriter
 from util.progress import progress_bar
 from util.reproducibility import seed_everything
 from util.results_page import open_results_page, save_images
+
+
+def warn_batch_dependence(opt) -> None:
+    """Without --eval, batch norm uses the statistics of each batch, so results change with --batch_size."""
+    if opt.batch_size > 1 and not opt.eval and opt.norm in ("batch", "syncbatch"):
+        warnings.warn(f"--batch_size {opt.batch_size} without --eval: batch norm normalises each batch with its own "
+                      "statistics, so results differ from --batch_size 1; add --eval for batch-independent results",
+                      stacklevel=2)
 
 
 @exit_on_user_error
@@ -17,6 +31,7 @@ def main() -> None:
     seed_everything(opt.seed)
     opt.serial_batches = True  # results follow the input order
     opt.no_flip = True
+    warn_batch_dependence(opt)
     dataset = create_dataset(opt)
     model = create_model(opt)
     model.setup(opt)
@@ -24,18 +39,18 @@ def main() -> None:
         model.eval()
     page = open_results_page(opt)
     start = time.time()
+    total = min(opt.num_test, len(dataset))
     done = 0
-    with progress_bar(min(opt.num_test, len(dataset)), "test", "img") as bar:
+    with ImageWriter() as writer, progress_bar(total, "test", "img") as bar:
         for batch in dataset:
-            if done >= opt.num_test:
+            if done >= total:
                 break
             model.set_input(batch)
             model.test()
-            visuals = model.get_current_visuals()
-            for i, path in enumerate(model.get_image_paths()):
-                if done >= opt.num_test:
-                    break
-                save_images(page, {k: v[i] for k, v in visuals.items()}, path, opt.aspect_ratio, opt.display_winsize)
+            visuals = {label: image.float().cpu() for label, image in model.get_current_visuals().items()}
+            for i, path in enumerate(model.get_image_paths()[:total - done]):
+                save_images(page, {k: v[i] for k, v in visuals.items()}, path, opt.aspect_ratio, opt.display_winsize,
+                            writer)
                 done += 1
                 bar.update(1)
     print(f"wrote {done} results to {page.save()} in {time.time() - start:.1f} s")

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler, Sampler
 from tqdm import tqdm
 
 from data.base_dataset import PREPROCESS_MODES, BaseDataset
 from data.sampling import EpochOrder, ResumableSampler, SeededSamples, collate, ignore_stop_signals
+from util import distributed
 from util.errors import UserError, unknown_name
 from util.reproducibility import shared_seed
 
@@ -79,7 +80,10 @@ class DatasetLoader:
         print(f"dataset [{type(self.dataset).__name__}] was created with {len(self.dataset)} images")
         workers = int(opt.num_threads)
         seed = shared_seed(getattr(opt, "seed", None))
-        self.sampler = ResumableSampler(EpochOrder(len(self.dataset), not opt.serial_batches, seed), seed)
+        order = self.distributed_sampler(seed)
+        if order is None:
+            order = EpochOrder(len(self.dataset), not opt.serial_batches, seed)
+        self.sampler = ResumableSampler(order, seed)
         self.position = 0
         self.skipped_images: list[str] = []
         self.reported_bad_images: set[str] = set()
@@ -91,10 +95,19 @@ class DatasetLoader:
             num_workers=workers,
             pin_memory=opt.device.type == "cuda",
             persistent_workers=workers > 0,
+            prefetch_factor=2 if workers > 0 else None,
             drop_last=False,
             worker_init_fn=ignore_stop_signals,
             generator=torch.Generator().manual_seed(seed),  # keeps the global generators untouched
         )
+
+    def distributed_sampler(self, seed: int) -> Sampler | None:
+        """Inside a process group, each rank reads its own 1/world_size share of every epoch (reshuffled by
+        set_epoch from the shared seed); without one, None.
+        """
+        if not distributed.is_distributed():
+            return None
+        return DistributedSampler(self.dataset, shuffle=not self.opt.serial_batches, drop_last=False, seed=seed)
 
     def __len__(self) -> int:
         """Samples per epoch: the dataset size, capped at max_dataset_size."""
@@ -103,8 +116,10 @@ class DatasetLoader:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         """Yield batches until max_dataset_size samples were delivered."""
         try:
+            # Every process reads its own batches; max_dataset_size counts the samples of all of them together.
+            per_step = self.opt.batch_size * distributed.get_world_size()
             for batch, bad_images in self.dataloader:
-                if self.position * self.opt.batch_size >= self.opt.max_dataset_size:
+                if self.position * per_step >= self.opt.max_dataset_size:
                     break
                 self.position += 1
                 self.report_bad_images(bad_images)

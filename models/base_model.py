@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from models import networks
-from util import checkpoint, precision, save_point
+from util import checkpoint, distributed, precision, save_point
+from util.compilation import compile_network
 from util.errors import UserError
 from util.image_pool import ImagePool
 
@@ -36,6 +37,8 @@ class BaseModel(ABC):
         self.optimizers: list[torch.optim.Optimizer] = []
         self.schedulers: list[Any] = []
         self.skipped_steps = 0  # optimizer steps skipped for a non-finite loss (--skip_nonfinite)
+        # Under --amp fp16 one GradScaler per optimizer, aligned with self.optimizers; empty otherwise.
+        self.grad_scalers: list[torch.amp.GradScaler] = []
         self.image_paths: list[str] = []
         self.image_pools: dict[str, ImagePool] = {}  # training state, like the optimizers
 
@@ -67,10 +70,19 @@ class BaseModel(ABC):
         return net.to(self.device)
 
     def set_requires_grad(self, nets: nn.Module | list[nn.Module], requires_grad: bool) -> None:
-        """Freeze or unfreeze networks (the discriminators are frozen during the generator step)."""
+        """Freeze or unfreeze networks (the discriminators are frozen during the generator step).
+
+        A frozen network also stops synchronising gradients across processes, as it produces none.
+        """
         for net in nets if isinstance(nets, list) else [nets]:
             for param in net.parameters():
                 param.requires_grad_(requires_grad)
+            distributed.set_gradient_sync(net, requires_grad)
+
+    def adam(self, params: Any) -> torch.optim.Adam:
+        """Adam with --lr and (--beta1, 0.999), using the fused implementation where the device has one."""
+        fused = self.device.type in ("cuda", "cpu")
+        return torch.optim.Adam(params, lr=self.opt.lr, betas=(self.opt.beta1, 0.999), fused=fused)
 
     def check_image_size(self, images: torch.Tensor) -> None:
         """Reject image sizes the generator cannot take, with the fix."""
@@ -86,7 +98,7 @@ class BaseModel(ABC):
         return precision.autocast(self.device, getattr(self.opt, "amp", "off"))
 
     def optimizer_step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-        """Backpropagate `loss` and update the parameters of `optimizer`.
+        """Backpropagate `loss` and update the parameters of `optimizer` (through its GradScaler under fp16).
 
         With --skip_nonfinite a NaN or Inf loss updates nothing (this check waits for the device once per step).
         """
@@ -94,8 +106,14 @@ class BaseModel(ABC):
         if getattr(self.opt, "skip_nonfinite", False) and not bool(torch.isfinite(loss.detach()).all()):
             self.skipped_steps += 1
             return
-        loss.backward()
-        optimizer.step()
+        if not self.grad_scalers:
+            loss.backward()
+            optimizer.step()
+            return
+        scaler = self.grad_scalers[self.optimizers.index(optimizer)]
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
 
     def train(self) -> None:
         for net in self.networks().values():
@@ -120,9 +138,36 @@ class BaseModel(ABC):
         """Create schedulers, load checkpoints when testing or resuming, and print the networks."""
         if self.isTrain:
             self.schedulers = [networks.get_scheduler(optimizer, opt) for optimizer in self.optimizers]
+            self.grad_scalers = precision.make_grad_scalers(len(self.optimizers), getattr(opt, "amp", "off"),
+                                                            self.device)
         if not self.isTrain or opt.continue_train:
             self.load_networks(self.load_suffix())
         self.print_networks(opt.verbose)
+        self.accelerate_networks(opt)
+
+    def accelerate_networks(self, opt: argparse.Namespace) -> None:
+        """Apply --channels_last and --compile, and wrap trained networks in DDP inside a process group.
+
+        Wrapping happens after loading, so checkpoints always meet the plain networks.
+        """
+        if self.device.type == "cuda" and opt.seed is None:
+            # Fixed input sizes let cuDNN pick the fastest kernels once (not under --seed: its choice varies).
+            torch.backends.cudnn.benchmark = "scale_width" not in opt.preprocess
+        for name, net in self.networks().items():
+            if getattr(opt, "channels_last", False):
+                net = net.to(memory_format=torch.channels_last)
+            if getattr(opt, "compile", False):
+                net = compile_network(net, f"net{name}")
+            if self.isTrain:
+                net = distributed.wrap_ddp(net, self.device)
+            self.replace_network(name, net)
+
+    def replace_network(self, name: str, wrapped: nn.Module) -> None:
+        """Put `wrapped` wherever the model keeps network `name` (usually self.net<name>)."""
+        original = self.networks()[name]
+        for attr, value in list(vars(self).items()):
+            if value is original:
+                setattr(self, attr, wrapped)
 
     def load_suffix(self) -> str:
         """Which checkpoint to load: iter_<load_iter> when given, otherwise --epoch."""
@@ -133,6 +178,8 @@ class BaseModel(ABC):
         if not self.optimizers:
             return
         old_lr = self.optimizers[0].param_groups[0]["lr"]
+        if metric is not None:
+            metric = distributed.mean_over_processes(metric, self.device)  # every process must decide alike
         for scheduler in self.schedulers:
             networks.step_scheduler(scheduler, metric)
         new_lr = self.optimizers[0].param_groups[0]["lr"]

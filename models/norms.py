@@ -6,6 +6,8 @@ from collections.abc import Callable
 from functools import partial
 
 import torch
+import torch.distributed as dist
+import torch.distributed.nn.functional as dist_nn
 from torch import nn
 
 from util.errors import unknown_name
@@ -13,19 +15,42 @@ from util.errors import unknown_name
 NORM_NAMES = ("batch", "instance", "none", "syncbatch")
 
 
-class SyncBatchNorm(nn.SyncBatchNorm):
-    """SyncBatchNorm that also runs on CPU tensors inside a process group.
+class SyncBatchNorm(nn.BatchNorm2d):
+    """Batch norm whose training statistics cover the whole batch of all processes in a process group.
 
-    PyTorch's SyncBatchNorm already uses plain batch norm when no process group exists, but raises for CPU inputs
-    once one is initialised (e.g. torchrun with gloo). On CPU this class normalises with the local batch only; on
-    accelerators it synchronises statistics across processes as usual. State-dict keys equal BatchNorm2d's.
+    Outside a multi-process group, and in eval mode, it is exactly BatchNorm2d (same state-dict keys, so
+    checkpoints move freely between the two). Inside one it sums per-channel counts, sums and sums of squares
+    across processes with an autograd-aware all-reduce, so gradients flow through the shared statistics too. This
+    works with gloo on CPU as well as with nccl on GPUs (PyTorch's nn.SyncBatchNorm refuses CPU tensors).
     """
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        if input.device.type == "cpu":
-            # Skip SyncBatchNorm.forward and use the ordinary batch-norm forward of the shared base class.
-            return super(nn.SyncBatchNorm, self).forward(input)
-        return super().forward(input)
+        if not (self.training and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
+            return super().forward(input)
+        return self.synchronized_forward(input)
+
+    def synchronized_forward(self, input: torch.Tensor) -> torch.Tensor:
+        """Normalise with the mean and variance of the batch across all processes, and update the running stats."""
+        self._check_input_dim(input)
+        channels = input.shape[1]
+        x = input.float()
+        count = torch.full((1,), x.numel() // channels, dtype=torch.float32, device=x.device)
+        local = torch.cat([x.sum((0, 2, 3)), x.square().sum((0, 2, 3)), count])
+        total = dist_nn.all_reduce(local)
+        n = total[-1]
+        mean = total[:channels] / n
+        var = (total[channels:2 * channels] / n - mean.square()).clamp(min=0)
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked.add_(1)
+                momentum = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                self.running_mean.lerp_(mean.detach(), momentum)
+                self.running_var.lerp_(var.detach() * n / (n - 1).clamp(min=1), momentum)
+        shape = (1, channels, 1, 1)
+        out = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
+        if self.affine:
+            out = out * self.weight.view(shape) + self.bias.view(shape)
+        return out.to(input.dtype)
 
 
 def get_norm_layer(norm_type: str) -> Callable[[int], nn.Module]:

@@ -42,8 +42,8 @@ class Pix2PixModel(BaseModel):
         self.use_gradient_penalty = opt.gan_mode == "wgangp" and opt.lambda_gp > 0
         if self.use_gradient_penalty:
             self.loss_names.append("D_gp")
-        self.optimizer_G = torch.optim.Adam(self.netG.parameters(), lr=opt.lr, betas=(opt.beta1, 0.999))
-        self.optimizer_D = torch.optim.Adam(self.netD.parameters(), lr=opt.lr, betas=(opt.beta1, 0.999))
+        self.optimizer_G = self.adam(self.netG.parameters())
+        self.optimizer_D = self.adam(self.netD.parameters())
         self.optimizers = [self.optimizer_G, self.optimizer_D]
 
     def set_input(self, input: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 import data
 import models
 from models import networks
-from util import distributed
+from util import distributed, precision
 from util.errors import UserError, unknown_name
 
 
@@ -67,6 +67,13 @@ class BaseOptions:
         p.add_argument("--no_flip", action="store_true", help="no horizontal-flip augmentation")
         p.add_argument("--skip_bad_images", action="store_true",
                        help="skip unreadable image files (one warning each) instead of stopping")
+        # speed
+        p.add_argument("--amp", type=str, default="off", choices=precision.AMP_MODES,
+                       help="mixed precision: off (float32), bf16 (CPU or recent GPU) or fp16 (CUDA, gradient scaling)")
+        p.add_argument("--compile", action="store_true",
+                       help="torch.compile the networks (falls back to eager with a warning when it cannot)")
+        p.add_argument("--channels_last", action="store_true",
+                       help="channels-last memory layout (usually faster on GPUs with tensor cores, slower on CPUs)")
         p.add_argument("--display_winsize", type=int, default=256, help="image width in pages and displays")
         # checkpoints and logging
         p.add_argument("--epoch", type=str, default="latest", help="checkpoint to load: latest or an epoch number")
@@ -102,6 +109,7 @@ class BaseOptions:
             opt.name = f"{opt.name}_{opt.suffix.format(**vars(opt))}"
         self.validate(opt)
         opt.device = distributed.select_device(opt.gpu_ids)
+        precision.check_amp(opt.amp, opt.device)
         if distributed.is_main_process():
             self.print_options(opt)
         return opt

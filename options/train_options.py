@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 
 from models import losses, networks
 from options.base_options import BaseOptions
+from util import distributed
 from util.errors import UserError, unknown_name
 
 
@@ -59,3 +61,10 @@ class TrainOptions(BaseOptions):
             opt.epoch_count = 1  # a resumed run takes it from its training state (util/resume.py)
         if opt.n_epochs < 0 or opt.n_epochs_decay < 0 or opt.n_epochs + opt.n_epochs_decay < 1:
             raise UserError("--n_epochs and --n_epochs_decay must not be negative and must add up to at least 1")
+        if opt.norm == "batch" and distributed.get_world_size() > 1:
+            # Per-process batch statistics would make the model depend on how the batch is split across GPUs.
+            if distributed.is_main_process():
+                warnings.warn("--norm batch with several processes: using --norm syncbatch instead, so batch "
+                              "statistics cover the whole batch across processes (checkpoints stay interchangeable)",
+                              stacklevel=2)
+            opt.norm = "syncbatch"

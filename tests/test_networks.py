@@ -164,7 +164,7 @@ def test_syncbatch_matches_batchnorm_on_cpu_with_and_without_process_group(tmp_p
     sync.load_state_dict(batch.state_dict())
     expected = batch(x)
     torch.testing.assert_close(sync(x), expected)
-    # Under torchrun with gloo, PyTorch's own SyncBatchNorm refuses CPU tensors; ours normalises locally.
+    # Under torchrun with gloo, PyTorch's own SyncBatchNorm refuses CPU tensors; ours runs (one process: as batch).
     dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
     try:
         with pytest.raises(ValueError):

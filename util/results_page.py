@@ -10,6 +10,7 @@ import torch
 
 from util import html, util
 from util.errors import UserError
+from util.image_writer import ImageWriter
 
 
 def results_dir(opt: argparse.Namespace) -> str:
@@ -34,13 +35,20 @@ def open_results_page(opt: argparse.Namespace) -> html.HTML:
 
 
 def save_images(page: html.HTML, visuals: Mapping[str, torch.Tensor], image_path: str, aspect_ratio: float = 1.0,
-                width: int = 256) -> None:
-    """Save one image's visuals as images/<stem>_<visual>.png and add them to the page under a heading."""
+                width: int = 256, writer: ImageWriter | None = None) -> None:
+    """Save one image's visuals as images/<stem>_<visual>.png and add them to the page under a heading.
+
+    With a `writer` the PNGs are written in its background threads (the visuals must already be on the CPU).
+    """
     stem = os.path.splitext(os.path.basename(image_path))[0]
     page.add_header(stem)
     names = []
     for label, image in visuals.items():
         name = f"{stem}_{label}.png"
-        util.save_image(util.tensor2im(image), os.path.join(page.get_image_dir(), name), aspect_ratio)
+        path = os.path.join(page.get_image_dir(), name)
+        if writer is None:
+            util.save_image(util.tensor2im(image), path, aspect_ratio)
+        else:
+            writer.save(image, path, aspect_ratio)
         names.append(name)
     page.add_images(names, list(visuals), names, width=width)

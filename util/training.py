@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from data import DatasetLoader
 from models.base_model import BaseModel
-from util.distributed import is_main_process
+from util.distributed import any_process, get_world_size, is_main_process
 from util.interrupts import StopRequest
 from util.nonfinite import NonFiniteCheck
 from util.progress import progress_bar
@@ -53,7 +53,7 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, vis
                 data_start = time.time()
                 for batch in dataset:
                     step_start = time.time()
-                    batch_size = len(batch["A"])
+                    batch_size = len(batch["A"]) * get_world_size()  # images seen by all processes together
                     progress.total_iters += batch_size
                     progress.epoch_iter += batch_size
                     progress.position = dataset.position
@@ -82,15 +82,15 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, vis
                     if crossed(progress.total_iters, batch_size, opt.save_latest_freq):
                         save(f"iter_{progress.total_iters}" if opt.save_by_iter else "latest")
                     bar.update(batch_size)
-                    if stop:
+                    if any_process(bool(stop), model.device):  # every process stops after the same step
                         break
                     data_start = time.time()
             finally:
                 bar.close()
-            if stop:
+            if any_process(bool(stop), model.device):
                 save("latest")
                 if is_main_process():
-                    print(stop_message(stop.signal_name, progress, model))
+                    print(stop_message(stop.signal_name or "a stop signal in another process", progress, model))
                 return
 
             nonfinite.flush()

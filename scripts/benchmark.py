@@ -1,0 +1,162 @@
+"""Measure training and inference speed for each precision and compile setting.
+
+    python scripts/benchmark.py                                  # all cases, --amp off and bf16, eager
+    python scripts/benchmark.py --cases pix2pix --amp off,bf16 --compile off,on --json bench.json
+
+Cases: `pix2pix` (default pix2pix: unet_256, basic D, batch norm, 256x256, batch 1), `cycle_gan` (default
+CycleGAN: resnet_9blocks, instance norm, 256x256, batch 1) and `inference` (one resnet_9blocks generator,
+instance norm, in eval mode under inference mode, as test.py runs it; --test_batch_size images at a time). Every
+setting runs in a fresh process, so peak memory (RSS on CPU, max_memory_allocated on CUDA) and compile caches are
+its own. Reported: median seconds per iteration after warm-up, images per second, peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+CASES = ("pix2pix", "cycle_gan", "inference")
+CASE_OPTIONS = {
+    "pix2pix": ["--model", "pix2pix"],
+    "cycle_gan": ["--model", "cycle_gan"],
+    "inference": ["--model", "test", "--netG", "resnet_9blocks", "--norm", "instance", "--no_dropout"],
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, from: {', '.join(CASES)}")
+    p.add_argument("--amp", default="off,bf16", help="comma-separated precisions: off, bf16, fp16")
+    p.add_argument("--compile", default="off", help="comma-separated: off, on")
+    p.add_argument("--channels_last", action="store_true", help="use the channels-last memory layout")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    p.add_argument("--size", type=int, default=256, help="image side")
+    p.add_argument("--test_batch_size", type=int, default=8, help="images per inference batch")
+    p.add_argument("--warmup", type=int, default=2, help="untimed iterations first (compilation happens here)")
+    p.add_argument("--iters", type=int, default=5, help="timed iterations")
+    p.add_argument("--json", default=None, help="also write the results to this JSON file")
+    p.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: case,amp,compile in this process
+    return p.parse_args(argv)
+
+
+def build_model(case: str, amp: str, compiled: bool, channels_last: bool, device: str, size: int, workdir: str):
+    """The real model of `case`, set up as train.py / test.py would, without reading any data."""
+    from models import create_model
+    from options.test_options import TestOptions
+    from options.train_options import TrainOptions
+
+    argv = ["--dataroot", workdir, "--checkpoints_dir", workdir, "--name", case, "--amp", amp,
+            "--gpu_ids", "-1" if device == "cpu" else "", "--load_size", str(size), "--crop_size", str(size),
+            *CASE_OPTIONS[case]]
+    argv += ["--compile"] if compiled else []
+    argv += ["--channels_last"] if channels_last else []
+    options = TestOptions() if case == "inference" else TrainOptions()
+    with contextlib.redirect_stdout(io.StringIO()):
+        opt = options.parse(argv)
+        model = create_model(opt)
+        if case == "inference":
+            model.accelerate_networks(opt)  # no checkpoint to load: random weights run just as fast
+            model.eval()
+        else:
+            model.setup(opt)
+            model.train()
+    return model, opt
+
+
+def run_one(case: str, amp: str, compiled: bool, args: argparse.Namespace) -> dict:
+    """Time one setting in this process."""
+    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu")
+    with tempfile.TemporaryDirectory() as workdir:
+        model, opt = build_model(case, amp, compiled, args.channels_last, device, args.size, workdir)
+        batch = args.test_batch_size if case == "inference" else 1
+        images = torch.rand(batch, 3, args.size, args.size) * 2 - 1
+        data = {"A": images, "B": images.flip(-1), "A_paths": [f"{i}.png" for i in range(batch)],
+                "B_paths": [f"{i}.png" for i in range(batch)]}
+        step = model.test if case == "inference" else model.optimize_parameters
+        if opt.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(opt.device)
+        times = []
+        for i in range(args.warmup + args.iters):
+            start = time.perf_counter()
+            model.set_input(data)
+            step()
+            if opt.device.type == "cuda":
+                torch.cuda.synchronize(opt.device)
+            if i >= args.warmup:
+                times.append(time.perf_counter() - start)
+    seconds = statistics.median(times)
+    if opt.device.type == "cuda":
+        peak_mb = torch.cuda.max_memory_allocated(opt.device) / 2**20
+    else:
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    return {"case": case, "amp": amp, "compile": compiled, "channels_last": args.channels_last,
+            "device": str(opt.device), "batch_size": batch, "size": args.size, "s_per_iter": seconds,
+            "images_per_s": batch / seconds, "peak_memory_mb": peak_mb, "iters": args.iters,
+            "threads": torch.get_num_threads()}
+
+
+def run_in_subprocess(case: str, amp: str, compiled: bool, argv: list[str]) -> dict:
+    """Run one setting in a fresh interpreter and read back its result (or its error)."""
+    command = [sys.executable, __file__, *argv, "--one", f"{case},{amp},{'on' if compiled else 'off'}"]
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    if result.returncode != 0 or not lines:
+        error = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"case": case, "amp": amp, "compile": compiled, "error": error}
+    return json.loads(lines[-1])
+
+
+def format_table(results: list[dict]) -> str:
+    header = f"{'case':<10} {'amp':<5} {'compile':<8} {'batch':>5} {'s/iter':>8} {'img/s':>7} {'peak MB':>8}  device"
+    rows = [header, "-" * len(header)]
+    for r in results:
+        if "error" in r:
+            rows.append(f"{r['case']:<10} {r['amp']:<5} {str(r['compile']):<8} failed: {r['error']}")
+            continue
+        rows.append(f"{r['case']:<10} {r['amp']:<5} {str(r['compile']):<8} {r['batch_size']:>5} "
+                    f"{r['s_per_iter']:>8.3f} {r['images_per_s']:>7.2f} {r['peak_memory_mb']:>8.0f}  {r['device']}")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    if args.one:
+        case, amp, compiled = args.one.split(",")
+        print(json.dumps(run_one(case, amp, compiled == "on", args)))
+        return
+    passthrough = [a for a in argv if not a.startswith("--json")]
+    if args.json:
+        passthrough = [a for a in passthrough if a != args.json]
+    results = []
+    for case in args.cases.split(","):
+        if case not in CASES:
+            sys.exit(f"error: unknown case '{case}'; choose from {', '.join(CASES)}")
+        for compiled in (c == "on" for c in args.compile.split(",")):
+            for amp in args.amp.split(","):
+                results.append(run_in_subprocess(case, amp, compiled, passthrough))
+                print(format_table(results[-1:]).splitlines()[-1], flush=True)
+    print()
+    print(format_table(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

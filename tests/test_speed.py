@@ -1,0 +1,182 @@
+"""Mixed precision, gradient scaling, compile fallback, channels-last and batched testing."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch._dynamo.exc
+from PIL import Image
+from torch import nn
+
+from models import create_model
+from options.train_options import TrainOptions
+from tests.conftest import TINY_PIX2PIX, assert_user_error, run_tool
+from util import checkpoint, precision
+from util.compilation import CompiledNetwork
+
+
+def tiny_model(root: Path, tmp_path: Path, *extra: str):
+    opt = TrainOptions().parse(["--dataroot", str(root), "--name", "run", "--checkpoints_dir", str(tmp_path),
+                                *TINY_PIX2PIX, *extra])
+    model = create_model(opt)
+    model.setup(opt)
+    return model
+
+
+def batch(size: int = 2) -> dict:
+    torch.manual_seed(0)
+    images = torch.rand(size, 3, 128, 128) * 2 - 1
+    return {"A": images, "B": -images, "A_paths": [f"{i}.png" for i in range(size)],
+            "B_paths": [f"{i}.png" for i in range(size)]}
+
+
+def test_fp16_on_the_cpu_asks_for_bf16(aligned_root, tmp_path):
+    result = run_tool("train.py", "--dataroot", str(aligned_root), "--checkpoints_dir", str(tmp_path),
+                      *TINY_PIX2PIX, "--amp", "fp16")
+    assert_user_error(result, "--amp fp16", "bf16")
+
+
+def test_unknown_amp_is_a_user_error(aligned_root, tmp_path):
+    result = run_tool("test.py", "--dataroot", str(aligned_root), "--checkpoints_dir", str(tmp_path),
+                      *TINY_PIX2PIX, "--amp", "fp8")
+    assert_user_error(result, "--amp", "fp8")
+
+
+def test_bf16_runs_the_networks_in_bf16_and_keeps_fp32_weights(aligned_root, tmp_path):
+    model = tiny_model(aligned_root, tmp_path, "--amp", "bf16")
+    assert model.grad_scalers == []
+    before = copy.deepcopy(model.netG.state_dict())
+    model.set_input(batch())
+    model.optimize_parameters()
+    assert model.fake_B.dtype == torch.bfloat16
+    losses = model.get_current_losses()
+    assert all(np.isfinite(v) for v in losses.values())
+    assert model.loss_G_GAN.dtype == torch.float32  # losses are computed in float32
+    after = model.netG.state_dict()
+    assert all(v.dtype == torch.float32 for v in after.values() if v.is_floating_point())
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+def test_grad_scalers_match_optimizers_and_skip_steps_with_inf_gradients(aligned_root, tmp_path):
+    model = tiny_model(aligned_root, tmp_path)
+    assert model.grad_scalers == []  # only --amp fp16 creates them
+    scaled = copy.deepcopy(model)
+    scaled.grad_scalers = precision.make_grad_scalers(len(scaled.optimizers), "fp16", torch.device("cpu"))
+    assert len(scaled.grad_scalers) == len(scaled.optimizers) == 2
+    for m in (model, scaled):
+        m.set_input(batch())
+        m.optimize_parameters()
+    # The scale is a power of two, so scaling and unscaling is exact: the same update as without a scaler.
+    for (k, a), b in zip(model.netG.state_dict().items(), scaled.netG.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, msg=k)
+    weights = {k: v.detach().clone() for k, v in scaled.netD.named_parameters()}
+    scale = scaled.grad_scalers[1].get_scale()
+    scaled.set_requires_grad(scaled.netD, True)
+    loss = scaled.netD(torch.cat([scaled.real_A, scaled.real_B], 1)).mean() * float("inf")
+    scaled.optimizer_step(scaled.optimizer_D, loss)
+    assert scaled.grad_scalers[1].get_scale() < scale
+    assert all(torch.equal(weights[k], v) for k, v in scaled.netD.named_parameters())
+
+
+def test_channels_last_gives_the_same_results(aligned_root, tmp_path):
+    plain = tiny_model(aligned_root, tmp_path)
+    fast = tiny_model(aligned_root, tmp_path, "--channels_last")
+    fast.netG.load_state_dict(plain.netG.state_dict())
+    conv = next(m for m in fast.netG.modules() if isinstance(m, nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    for m in (plain, fast):
+        m.eval()
+        m.set_input(batch())
+        m.test()
+    torch.testing.assert_close(fast.fake_B, plain.fake_B, atol=1e-5, rtol=1e-4)
+
+
+def test_compile_failure_falls_back_to_eager_with_one_warning(monkeypatch):
+    def broken_compile(net):
+        def run(*args):
+            raise torch._dynamo.exc.InternalTorchDynamoError("no compiler here")
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    net = nn.Conv2d(3, 4, 3)
+    wrapped = CompiledNetwork(net, "netG")
+    x = torch.randn(1, 3, 8, 8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outputs = [wrapped(x), wrapped(x)]
+    assert len(caught) == 1 and "--compile" in str(caught[0].message) and "netG" in str(caught[0].message)
+    assert all(torch.equal(out, net(x)) for out in outputs)
+    # checkpoints of a wrapped network are those of the plain one
+    assert checkpoint.unwrap_model(wrapped) is net
+    assert set(checkpoint.clean_state_dict(wrapped.state_dict(), net)) == set(net.state_dict())
+
+
+def test_compile_that_cannot_start_warns_and_network_errors_still_raise(monkeypatch):
+    def unavailable(net):
+        raise RuntimeError("torch.compile is not supported on this Python")
+
+    monkeypatch.setattr(torch, "compile", unavailable)
+    with pytest.warns(UserWarning, match="not supported"):
+        wrapped = CompiledNetwork(nn.Conv2d(3, 4, 3))
+    with pytest.raises(RuntimeError):  # a wrong input is the caller's bug, not a compile failure
+        wrapped(torch.randn(1, 5, 8, 8))
+
+
+def save_random_pix2pix(root: Path, ck: Path) -> None:
+    opt = TrainOptions().parse(["--dataroot", str(root), "--name", "run", "--checkpoints_dir", str(ck),
+                                *TINY_PIX2PIX])
+    model = create_model(opt)
+    for m in model.netG.modules():  # give batch norm non-trivial running statistics
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+    model.save_networks("latest")
+
+
+def test_batched_testing_matches_batch_size_one_in_input_order(tmp_path):
+    from tests.conftest import write_aligned_images
+
+    root = tmp_path / "pairs"
+    write_aligned_images(root / "test", 5, seed=3)
+    save_random_pix2pix(root, tmp_path / "ck")
+    pages = {}
+    for batch_size, workers in (("1", "0"), ("3", "2")):
+        results = tmp_path / f"results{batch_size}"
+        out = run_tool("test.py", "--dataroot", str(root), "--name", "run", "--checkpoints_dir", str(tmp_path / "ck"),
+                       "--results_dir", str(results), *TINY_PIX2PIX, "--eval", "--batch_size", batch_size,
+                       "--num_threads", workers)
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert "wrote 5 results" in out.stdout
+        pages[batch_size] = results / "run" / "test_latest"
+    html = (pages["3"] / "index.html").read_text()
+    assert html == (pages["1"] / "index.html").read_text()
+    assert [html.index(f"<h3>{i:03d}</h3>") for i in range(5)] == sorted(html.index(f"<h3>{i:03d}</h3>")
+                                                                       for i in range(5))
+    images = sorted(p.name for p in (pages["1"] / "images").iterdir())
+    assert len(images) == 15 and images == sorted(p.name for p in (pages["3"] / "images").iterdir())
+    for name in images:
+        a = np.asarray(Image.open(pages["1"] / "images" / name))
+        b = np.asarray(Image.open(pages["3"] / "images" / name))
+        assert np.array_equal(a, b), name
+
+
+def test_testing_honours_amp(aligned_root, tmp_path):
+    save_random_pix2pix(aligned_root, tmp_path / "ck")
+    fakes = {}
+    for amp in ("off", "bf16"):
+        res = tmp_path / f"res_{amp}"
+        out = run_tool("test.py", "--dataroot", str(aligned_root), "--name", "run", "--checkpoints_dir",
+                       str(tmp_path / "ck"), "--results_dir", str(res), *TINY_PIX2PIX, "--amp", amp, "--eval",
+                       "--batch_size", "2")
+        assert out.returncode == 0, out.stderr[-3000:]
+        fakes[amp] = [np.asarray(Image.open(p), dtype=int)
+                      for p in sorted((res / "run" / "test_latest" / "images").glob("*_fake_B.png"))]
+    assert len(fakes["off"]) == len(fakes["bf16"]) == 3
+    differences = [np.abs(a - b).max() for a, b in zip(fakes["off"], fakes["bf16"], strict=True)]
+    assert max(differences) > 0  # bf16 rounding shows in some pixels...
+    assert np.mean([np.abs(a - b).mean() for a, b in zip(fakes["off"], fakes["bf16"], strict=True)]) < 5  # ...only
