@@ -40,11 +40,13 @@ class ColorizationDataset(BaseDataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         path = self.paths[index]
-        image = self.transform(load_image(path))
-        rgb = F.to_dtype(F.pil_to_tensor(image), torch.float32, scale=True)
+        image = load_image(path)
+        # Judge the whole image: a crop of a colour photo may happen to be gray.
+        rgb = F.pil_to_tensor(image)
         if torch.equal(rgb[0], rgb[1]) and torch.equal(rgb[1], rgb[2]):
             raise UserError(f"image '{path}' is grayscale and has no colour to learn from; "
                             "remove it from the colorization dataset")
+        rgb = F.to_dtype(F.pil_to_tensor(self.transform(image)), torch.float32, scale=True)
         A, B = rgb_to_AB(rgb)
         return {"A": A, "B": B, "A_paths": path, "B_paths": path}
 

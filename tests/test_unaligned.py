@@ -145,6 +145,18 @@ def test_colorization_rejects_grayscale_images_and_wrong_channels(tmp_path):
         ColorizationDataset(make_opt(tmp_path, input_nc=3, output_nc=3))
 
 
+def test_colorization_accepts_a_colour_photo_whose_crop_is_gray(tmp_path):
+    photo = np.full((32, 32, 3), 120, np.uint8)
+    photo[:, -1] = (200, 30, 30)  # colour only in the last column: most 8-pixel crops are gray
+    (tmp_path / "train").mkdir()
+    Image.fromarray(photo).save(tmp_path / "train" / "mostly_gray.png")
+    dataset = ColorizationDataset(make_opt(tmp_path, input_nc=1, output_nc=2, load_size=32, crop_size=8,
+                                           preprocess="crop"))
+    random.seed(0)
+    colours = [float(dataset[0]["B"].abs().max()) for _ in range(10)]
+    assert min(colours) < 0.01  # some crops were entirely gray, and were accepted
+
+
 # ------------------------------------------------------------------------------------------------ template
 
 

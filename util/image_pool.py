@@ -32,6 +32,7 @@ class ImagePool:
             return images
         out = []
         for image in images.detach():
+            image = image.clone()  # its own storage, not a view that keeps the whole batch alive
             if len(self.images) < self.pool_size:
                 self.images.append(image)
                 out.append(image)
