@@ -51,6 +51,14 @@ class BaseModel(ABC):
     def set_input(self, input: dict[str, Any]) -> None:
         """Take a batch from the data loader and move it to the device."""
 
+    def paired_input(self, input: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch's (source, target) images on the device, following --direction; remembers the source paths."""
+        a_to_b = self.opt.direction == "AtoB"
+        self.image_paths = input["A_paths" if a_to_b else "B_paths"]
+        source = input["A" if a_to_b else "B"].to(self.device, non_blocking=True)
+        target = input["B" if a_to_b else "A"].to(self.device, non_blocking=True)
+        return source, target
+
     @abstractmethod
     def forward(self) -> None:
         """Compute the outputs from the current input."""

@@ -75,10 +75,7 @@ class CycleGANModel(BaseModel):
         self.optimizers = [self.optimizer_G, self.optimizer_D]
 
     def set_input(self, input: dict[str, Any]) -> None:
-        a_to_b = self.opt.direction == "AtoB"
-        self.real_A = input["A" if a_to_b else "B"].to(self.device, non_blocking=True)
-        self.real_B = input["B" if a_to_b else "A"].to(self.device, non_blocking=True)
-        self.image_paths = input["A_paths" if a_to_b else "B_paths"]
+        self.real_A, self.real_B = self.paired_input(input)
         self.check_image_size(self.real_A)
         self.check_image_size(self.real_B)
 
