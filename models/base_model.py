@@ -286,7 +286,7 @@ class BaseModel(ABC):
             "optimizers": [o.state_dict() for o in self.optimizers],
             "schedulers": [s.state_dict() for s in self.schedulers],
             "image_pools": {name: pool.state_dict() for name, pool in self.image_pools.items()},
-            "grad_scalers": [s.state_dict() for s in getattr(self, "grad_scalers", [])],
+            "grad_scalers": [s.state_dict() for s in self.grad_scalers],
             "skipped_steps": self.skipped_steps,
         }
 
@@ -314,8 +314,7 @@ class BaseModel(ABC):
                     group["lr"] = lr
         for name, pool in self.image_pools.items():
             pool.load_state_dict(state["image_pools"][name])
-        scalers = getattr(self, "grad_scalers", [])
-        if len(scalers) == len(state["grad_scalers"]):
-            for scaler, saved in zip(scalers, state["grad_scalers"], strict=True):
+        if len(self.grad_scalers) == len(state["grad_scalers"]):
+            for scaler, saved in zip(self.grad_scalers, state["grad_scalers"], strict=True):
                 scaler.load_state_dict(saved)
         self.skipped_steps = state["skipped_steps"]
