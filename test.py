@@ -10,6 +10,7 @@ import warnings
 from data import create_dataset
 from models import create_model
 from options.test_options import TestOptions
+from util.allocator import keep_freed_memory
 from util.errors import exit_on_user_error
 from util.image_writer import ImageWriter
 from util.progress import progress_bar
@@ -27,6 +28,7 @@ def warn_batch_dependence(opt) -> None:
 
 @exit_on_user_error
 def main() -> None:
+    keep_freed_memory()
     opt = TestOptions().parse()
     seed_everything(opt.seed)
     opt.serial_batches = True  # results follow the input order

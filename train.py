@@ -7,6 +7,7 @@ from data import create_dataset
 from models import create_model
 from options.train_options import TrainOptions
 from util import distributed
+from util.allocator import keep_freed_memory
 from util.errors import exit_on_user_error
 from util.reproducibility import seed_everything
 from util.training import train
@@ -15,6 +16,7 @@ from util.visualizer import Visualizer
 
 @exit_on_user_error
 def main() -> None:
+    keep_freed_memory()
     distributed.silence_other_processes()
     opt = TrainOptions().parse()
     seed_everything(opt.seed)

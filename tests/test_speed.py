@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
+import resource
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -15,8 +19,9 @@ from torch import nn
 
 from models import create_model
 from options.train_options import TrainOptions
-from tests.conftest import TINY_PIX2PIX, assert_user_error, run_tool
+from tests.conftest import ROOT, TINY_PIX2PIX, assert_user_error, run_tool
 from util import checkpoint, precision
+from util.allocator import OPT_OUT, keep_freed_memory
 from util.compilation import CompiledNetwork
 
 
@@ -180,3 +185,59 @@ def test_testing_honours_amp(aligned_root, tmp_path):
     differences = [np.abs(a - b).max() for a, b in zip(fakes["off"], fakes["bf16"], strict=True)]
     assert max(differences) > 0  # bf16 rounding shows in some pixels...
     assert np.mean([np.abs(a - b).mean() for a, b in zip(fakes["off"], fakes["bf16"], strict=True)]) < 5  # ...only
+
+
+FAULTS_ON_REUSE = """
+import resource, sys, torch
+from util.allocator import keep_freed_memory
+applied = keep_freed_memory() if sys.argv[1] == "tuned" else False
+block = 64 * 2**20 // 4  # a 64 MB tensor, larger than glibc's largest mmap threshold
+for _ in range(10):  # warm-up: the heap grows until a freed block fits the next aligned request
+    torch.ones(block)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(5):
+    torch.ones(block)
+print(applied, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc tuning is Linux-only")
+def test_tuned_malloc_reuses_freed_memory_instead_of_faulting_it_in_again(monkeypatch):
+    monkeypatch.delenv(OPT_OUT, raising=False)
+    faults = {}
+    for mode in ("system", "tuned"):
+        out = subprocess.run([sys.executable, "-c", FAULTS_ON_REUSE, mode], capture_output=True, text=True,
+                             check=True, cwd=ROOT).stdout.split()
+        faults[mode] = int(out[1])
+        assert out[0] == str(mode == "tuned")
+    pages_per_block = 64 * 2**20 // resource.getpagesize()
+    assert faults["system"] > 4 * pages_per_block  # every allocation maps and faults in fresh pages
+    assert faults["tuned"] < pages_per_block // 10  # the freed heap is reused
+
+
+def test_tuned_malloc_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv(OPT_OUT, "1")
+    assert keep_freed_memory() is False
+
+
+def test_benchmark_counts_one_generator_pass_and_compares_it_with_the_convolution_peak(tmp_path):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from models import networks
+
+    out = tmp_path / "bench.json"
+    result = run_tool("scripts/benchmark.py", "--cases", "inference", "--amp", "off", "--size", "64",
+                      "--test_batch_size", "2", "--warmup", "0", "--iters", "1", "--peak", "--json", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "best 3x3 convolution, off:" in result.stdout
+    report = json.loads(out.read_text())
+    peak = report["conv_peak_gflops"]["off"]
+    (row,) = report["results"]
+    generator = networks.define_G(3, 3, 64, "resnet_9blocks", "instance").eval()
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        generator(torch.zeros(2, 3, 64, 64))
+    assert row["gflop"] == pytest.approx(counter.get_total_flops() / 1e9)  # test.py's work: one pass, nothing more
+    assert row["gflops"] == pytest.approx(row["gflop"] / row["s_per_iter"])
+    assert row["of_peak"] == pytest.approx(row["gflops"] / peak)
+    assert row["floor_s"] == pytest.approx(row["gflop"] / peak)
+    assert 0 < row["of_peak"] < 1.5 and peak > 1
