@@ -135,15 +135,12 @@ def resolve_device(args: argparse.Namespace) -> str:
 def run_peak(amp: str, args: argparse.Namespace) -> dict:
     """Measure the convolution peak for one precision in this process."""
     device = resolve_device(args)
-    tuned_malloc = not args.system_malloc and keep_freed_memory()
-    return {"case": "peak", "amp": amp, "device": device, "tuned_malloc": tuned_malloc,
-            "gflops": measure_conv_peak(device, AMP_DTYPES[amp])}
+    return {"case": "peak", "amp": amp, "device": device, "gflops": measure_conv_peak(device, AMP_DTYPES[amp])}
 
 
 def run_one(case: str, amp: str, compiled: bool, args: argparse.Namespace) -> dict:
     """Time one setting in this process."""
     device = resolve_device(args)
-    tuned_malloc = not args.system_malloc and keep_freed_memory()
     with tempfile.TemporaryDirectory() as workdir:
         model, opt = build_model(case, amp, compiled, args.channels_last, device, args.size, workdir)
         batch = args.test_batch_size if case == "inference" else 1
@@ -171,7 +168,7 @@ def run_one(case: str, amp: str, compiled: bool, args: argparse.Namespace) -> di
     return {"case": case, "amp": amp, "compile": compiled, "channels_last": args.channels_last,
             "device": str(opt.device), "batch_size": batch, "size": args.size, "s_per_iter": seconds, "gflop": gflop,
             "images_per_s": batch / seconds, "peak_memory_mb": peak_mb, "iters": args.iters,
-            "threads": torch.get_num_threads(), "tuned_malloc": tuned_malloc}
+            "threads": torch.get_num_threads()}
 
 
 def run_in_subprocess(case: str, amp: str, compiled: bool, argv: list[str]) -> dict:
@@ -233,8 +230,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.one:
         case, amp, compiled = args.one.split(",")
+        tuned_malloc = not args.system_malloc and keep_freed_memory()  # before anything large is allocated
         result = run_peak(amp, args) if case == "peak" else run_one(case, amp, compiled == "on", args)
-        print(json.dumps(result))
+        print(json.dumps({**result, "tuned_malloc": tuned_malloc}))
         return
     passthrough = [a for a in argv if not a.startswith("--json")]
     if args.json:

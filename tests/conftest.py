@@ -37,6 +37,18 @@ def write_aligned_images(folder: Path, count: int, size: int = 128, seed: int = 
     return paths
 
 
+def write_noise_images(folder: Path, count: int, size: int = 32, seed: int = 0, name: str = "{i}.png") -> list[Path]:
+    """Write `count` RGB noise images of size x size, named by formatting `name` with their index i."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    paths = []
+    for i in range(count):
+        path = folder / name.format(i=i)
+        Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(path)
+        paths.append(path)
+    return paths
+
+
 @pytest.fixture
 def aligned_root(tmp_path: Path) -> Path:
     """A dataroot with train/ (6 pairs) and test/ (3 pairs) of 128x128 aligned images."""

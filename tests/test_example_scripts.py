@@ -7,11 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
-from tests.conftest import ROOT, write_aligned_images
+from tests.conftest import ROOT, write_aligned_images, write_noise_images
 
 TINY = ["--netG", "unet_128", "--ngf", "8", "--ndf", "8", "--load_size", "128", "--crop_size", "128",
         "--num_threads", "0", "--gpu_ids", "-1"]
@@ -32,13 +30,6 @@ def needs_model(name: str) -> None:
         pytest.skip(f"--model {name} is not in this tree yet")
 
 
-def write_photos(folder: Path, count: int, seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(count):
-        Image.fromarray(rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)).save(folder / f"{i}.png")
-
-
 def test_pix2pix_scripts(tmp_path):
     write_aligned_images(tmp_path / "datasets" / "facades" / "train", 2, seed=1)
     write_aligned_images(tmp_path / "datasets" / "facades" / "test", 2, seed=2)
@@ -47,7 +38,7 @@ def test_pix2pix_scripts(tmp_path):
     run_script("test_pix2pix.sh", tmp_path, *TEST)
     assert (tmp_path / "results" / "facades_pix2pix" / "test_latest" / "images" / "000_fake_B.png").is_file()
     needs_model("test")
-    write_photos(tmp_path / "datasets" / "facades" / "testB", 2, seed=3)
+    write_noise_images(tmp_path / "datasets" / "facades" / "testB", 2, size=128, seed=3)
     run_script("test_single.sh", tmp_path, *TEST)
     assert (tmp_path / "results" / "facades_pix2pix" / "test_latest" / "images" / "1_fake.png").is_file()
 
@@ -55,7 +46,7 @@ def test_pix2pix_scripts(tmp_path):
 def test_cyclegan_scripts(tmp_path):
     needs_model("cycle_gan")
     for split, seed in (("trainA", 1), ("trainB", 2), ("testA", 3), ("testB", 4)):
-        write_photos(tmp_path / "datasets" / "maps" / split, 2, seed)
+        write_noise_images(tmp_path / "datasets" / "maps" / split, 2, size=128, seed=seed)
     run_script("train_cyclegan.sh", tmp_path, *TRAIN)
     run_script("test_cyclegan.sh", tmp_path, *TEST)
     images = tmp_path / "results" / "maps_cyclegan" / "test_latest" / "images"
@@ -64,8 +55,8 @@ def test_cyclegan_scripts(tmp_path):
 
 def test_colorization_scripts(tmp_path):
     needs_model("colorization")
-    write_photos(tmp_path / "datasets" / "colorization" / "train", 2, seed=1)
-    write_photos(tmp_path / "datasets" / "colorization" / "test", 2, seed=2)
+    write_noise_images(tmp_path / "datasets" / "colorization" / "train", 2, size=128, seed=1)
+    write_noise_images(tmp_path / "datasets" / "colorization" / "test", 2, size=128, seed=2)
     run_script("train_colorization.sh", tmp_path, *TRAIN)
     run_script("test_colorization.sh", tmp_path, *TEST)
     images = tmp_path / "results" / "color_pix2pix" / "test_latest" / "images"

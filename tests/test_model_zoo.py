@@ -13,7 +13,7 @@ from data import create_dataset
 from datasets.make_demo_dataset import make_unpaired
 from models import create_model
 from options.train_options import TrainOptions
-from tests.conftest import assert_user_error, run_tool
+from tests.conftest import assert_user_error, run_tool, write_noise_images
 from tests.test_cycle_gan import TINY_CYCLE_GAN, images_as_tensor
 from util import util
 from util.errors import UserError
@@ -29,17 +29,6 @@ def build(root, tmp_path, *args: str):
     model = create_model(opt)
     model.setup(opt)
     return opt, model
-
-
-def write_photos(folder: Path, count: int, size: int = 32) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    paths = []
-    for i in range(count):
-        path = folder / f"{i}.png"
-        Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(path)
-        paths.append(path)
-    return paths
 
 
 def read_png(path: Path) -> np.ndarray:
@@ -78,7 +67,7 @@ def test_model_test_reproduces_g_a_of_a_cycle_gan_run(tmp_path):
 
 
 def test_colorization_model_shows_rgb_visuals(tmp_path):
-    (path,) = write_photos(tmp_path / "photos" / "train", 1)
+    (path,) = write_noise_images(tmp_path / "photos" / "train", 1)
     opt, model = build(tmp_path / "photos", tmp_path, "--model", "colorization", *TINY, "--preprocess", "none",
                        "--no_flip")
     assert (opt.input_nc, opt.output_nc, opt.dataset_mode, opt.netG) == (1, 2, "colorization", "resnet_6blocks")
@@ -95,7 +84,7 @@ def test_colorization_model_shows_rgb_visuals(tmp_path):
 
 
 def test_colorization_model_needs_one_to_two_channels(tmp_path):
-    write_photos(tmp_path / "train", 1)
+    write_noise_images(tmp_path / "train", 1)
     with pytest.raises(UserError, match="--input_nc 1 --output_nc 2"):
         build(tmp_path, tmp_path, "--model", "colorization", "--dataset_mode", "aligned", "--output_nc", "3", *TINY)
 
@@ -121,8 +110,8 @@ def test_template_model_trains(aligned_root, tmp_path):
 
 @pytest.fixture
 def unpaired_root(tmp_path: Path) -> Path:
-    write_photos(tmp_path / "data" / "trainA", 2)
-    write_photos(tmp_path / "data" / "trainB", 2)
+    write_noise_images(tmp_path / "data" / "trainA", 2)
+    write_noise_images(tmp_path / "data" / "trainB", 2)
     return tmp_path / "data"
 
 
@@ -148,7 +137,7 @@ def test_model_test_cannot_train(unpaired_root, tmp_path):
 
 
 def test_colorization_bad_channels_and_grayscale_images(tmp_path):
-    write_photos(tmp_path / "photos" / "train", 1)
+    write_noise_images(tmp_path / "photos" / "train", 1)
     result = train(tmp_path / "photos", tmp_path, "--model", "colorization", "--input_nc", "3")
     assert_user_error(result, "--input_nc 1 --output_nc 2")
     Image.fromarray(np.full((32, 32), 128, np.uint8)).save(tmp_path / "photos" / "train" / "gray.png")

@@ -15,6 +15,7 @@ from data.colorization_dataset import ColorizationDataset
 from data.single_dataset import SingleDataset
 from data.template_dataset import TemplateDataset
 from data.unaligned_dataset import UnalignedDataset
+from tests.conftest import write_noise_images
 from util.color import AB_to_rgb
 from util.errors import UserError
 from util.image_pool import ImagePool
@@ -28,15 +29,8 @@ def make_opt(dataroot: Path, **overrides) -> argparse.Namespace:
 
 
 def write_images(folder: Path, count: int, size: int = 24, seed: int = 0) -> list[Path]:
-    """`count` noise images; image i has every pixel of channel 0 >= 4 * i, so images are told apart by content."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    paths = []
-    for i in range(count):
-        path = folder / f"{i:02d}.png"
-        Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(path)
-        paths.append(path)
-    return paths
+    """`count` noise images named 00.png, 01.png, ..."""
+    return write_noise_images(folder, count, size, seed, name="{i:02d}.png")
 
 
 @pytest.fixture
