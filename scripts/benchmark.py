@@ -239,7 +239,8 @@ def main(argv: list[str] | None = None) -> None:
         passthrough = [a for a in passthrough if a != args.json]
     for case in args.cases.split(","):
         if case not in CASES:
-            sys.exit(f"error: unknown case '{case}'; choose from {', '.join(CASES)}")
+            print(f"error: unknown case '{case}' in --cases; choose from {', '.join(CASES)}", file=sys.stderr)
+            sys.exit(2)
     amps = args.amp.split(",")
     peaks = measure_peaks(amps, passthrough) if args.peak else {}
     results = []

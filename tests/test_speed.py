@@ -241,3 +241,7 @@ def test_benchmark_counts_one_generator_pass_and_compares_it_with_the_convolutio
     assert row["of_peak"] == pytest.approx(row["gflops"] / peak)
     assert row["floor_s"] == pytest.approx(row["gflop"] / peak)
     assert 0 < row["of_peak"] < 1.5 and peak > 1
+
+
+def test_benchmark_names_an_unknown_case_in_one_line():
+    assert_user_error(run_tool("scripts/benchmark.py", "--cases", "pix2pix,nope"), "nope", "--cases", "cycle_gan")
