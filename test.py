@@ -4,41 +4,40 @@ Batches (--batch_size) and data-loading workers (--num_threads) speed it up; res
 size in --eval mode. Images are written by background threads while the next batch is computed.
 """
 
+from __future__ import annotations
+
+import argparse
 import time
-import warnings
 
 from data import create_dataset
-from models import create_model
+from models import create_model, setup_for_test
 from options.test_options import TestOptions
+from util import messages
 from util.allocator import keep_freed_memory
 from util.errors import exit_on_user_error
 from util.image_writer import ImageWriter
 from util.progress import progress_bar
-from util.reproducibility import seed_everything
+from util.reproducibility import choose_cudnn_kernels, seed_everything
 from util.results_page import open_results_page, save_images
 
 
-def warn_batch_dependence(opt) -> None:
+def warn_batch_dependence(opt: argparse.Namespace) -> None:
     """Without --eval, batch norm uses the statistics of each batch, so results change with --batch_size."""
     if opt.batch_size > 1 and not opt.eval and opt.norm in ("batch", "syncbatch"):
-        warnings.warn(f"--batch_size {opt.batch_size} without --eval: batch norm normalises each batch with its own "
-                      "statistics, so results differ from --batch_size 1; add --eval for batch-independent results",
-                      stacklevel=2)
+        messages.warn(f"--batch_size {opt.batch_size} without --eval: batch norm normalises each batch with its own "
+                      "statistics, so results differ from --batch_size 1; add --eval for batch-independent results")
 
 
 @exit_on_user_error
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     keep_freed_memory()
-    opt = TestOptions().parse()
+    opt = TestOptions().parse(argv)
     seed_everything(opt.seed)
-    opt.serial_batches = True  # results follow the input order
-    opt.no_flip = True
+    choose_cudnn_kernels(opt.device, opt.seed, fixed_input_size="scale_width" not in opt.preprocess)
     warn_batch_dependence(opt)
     dataset = create_dataset(opt)
     model = create_model(opt)
-    model.setup(opt)
-    if opt.eval:
-        model.eval()
+    setup_for_test(model, opt, dataset.first_batch())
     page = open_results_page(opt)
     start = time.time()
     total = min(opt.num_test, len(dataset))
@@ -55,7 +54,7 @@ def main() -> None:
                             writer)
                 done += 1
                 bar.update(1)
-    print(f"wrote {done} results to {page.save()} in {time.time() - start:.1f} s")
+    messages.info(f"wrote {done} results to {page.save()} in {time.time() - start:.1f} s")
 
 
 if __name__ == "__main__":

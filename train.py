@@ -1,36 +1,272 @@
 """Train an image-to-image translation model: python train.py --dataroot DIR --name RUN --model pix2pix ...
 
 Several GPUs or machines: torchrun --nproc_per_node=N train.py ... (see README, multi-GPU training).
+
+The whole training loop is in this file, top to bottom: `main` wires the parts, `prepare` builds the model's
+data-dependent parts and resumes a saved run, `train` runs the epochs (a step, logging, display, save points, the
+schedule, stop signals), `save` writes a save point. The model (models/), the data (data/) and the options
+(options/) know nothing of it.
 """
 
-from data import create_dataset
-from models import create_model
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import time
+
+import torch
+
+from data import DatasetLoader, create_dataset
+from models import create_model, load_networks, prepare_to_run
+from models.base_model import BaseModel
 from options.train_options import TrainOptions
-from util import distributed
+from util import checkpoint, distributed, messages
 from util.allocator import keep_freed_memory
-from util.errors import exit_on_user_error
-from util.reproducibility import seed_everything
-from util.training import train
+from util.errors import UserError, exit_on_user_error
+from util.interrupts import StopRequest, resume_command
+from util.nonfinite import NonFiniteCheck
+from util.progress import progress_bar
+from util.reproducibility import choose_cudnn_kernels, rng_state, seed_everything, set_rng_state
 from util.visualizer import Visualizer
+
+STATE_VERSION = 1  # of the training-state files written by `save`
+
+
+@dataclasses.dataclass
+class Progress:
+    """Where the run stands: the epoch under way, how far into it, and the counters the loop keeps."""
+
+    epoch: int  # the epoch under way, or about to start
+    position: int = 0  # batches of this epoch done
+    epoch_iter: int = 0  # images of this epoch done
+    total_iters: int = 0  # images since the run began
+    metric_sum: torch.Tensor | None = None  # plateau schedule: sum of this epoch's generator losses
+    metric_count: int = 0
+    epoch_skips: int = 0  # steps of this epoch skipped for a non-finite loss
+
+    def start_epoch(self, epoch: int) -> None:
+        """Move to the beginning of `epoch`."""
+        self.epoch, self.position, self.epoch_iter = epoch, 0, 0
+        self.metric_sum, self.metric_count, self.epoch_skips = None, 0, 0
+
+    def add_metric(self, metric: torch.Tensor | None) -> None:
+        if metric is not None:
+            self.metric_sum = metric if self.metric_sum is None else self.metric_sum + metric
+            self.metric_count += 1
+
+    def mean_metric(self) -> float | None:
+        return float(self.metric_sum / self.metric_count) if self.metric_count else None
+
+
+@dataclasses.dataclass
+class Run:
+    """What the loop carries besides the model: where the run stands and the first epoch of its schedule."""
+
+    progress: Progress
+    first_epoch: int  # the epoch at which the learning-rate schedule starts (--epoch_count)
+    folder: str  # <checkpoints_dir>/<name>
+    state_path: str | None = None  # the training-state file the run resumed from
 
 
 @exit_on_user_error
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     keep_freed_memory()
     distributed.silence_other_processes()
-    opt = TrainOptions().parse()
+    opt = TrainOptions().parse(argv)
     seed_everything(opt.seed)
     distributed.init_process_group(opt.device)
+    choose_cudnn_kernels(opt.device, opt.seed, fixed_input_size="scale_width" not in opt.preprocess)
     dataset = create_dataset(opt)
     model = create_model(opt)
-    model.setup(opt)
     visualizer = Visualizer(opt)
     try:
-        train(opt, dataset, model, visualizer)
+        run = prepare(opt, dataset, model)
+        train(opt, dataset, model, run, visualizer)
     finally:
         visualizer.close()
     # Only a finished run leaves the group politely; a failing process just exits and torchrun stops the others.
     distributed.destroy_process_group()
+
+
+def prepare(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel) -> Run:
+    """Make the model ready to train: parts built from the first batch, the saved run restored (--continue_train),
+    schedules and scalers for every optimizer, then compilation and DDP. Returns where the loop starts.
+
+    The random generators are restored last, so that the resumed loop draws exactly what the interrupted one would.
+    """
+    folder = os.path.join(opt.checkpoints_dir, opt.name)
+    if distributed.is_main_process():
+        checkpoint.check_writable(folder)
+    model.data_dependent_initialize(dataset.first_batch())
+    if opt.continue_train:
+        run, state = resume(opt, dataset, model, folder)
+    else:
+        run, state = Run(Progress(epoch=opt.epoch_count), opt.epoch_count, folder), None
+    model.setup(run.first_epoch)
+    if state is not None:
+        restore(model, state, run.state_path)
+    prepare_to_run(model, opt, ddp=True)
+    if state is not None:
+        set_rng_state(state["rng"])
+    return run
+
+
+def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, run: Run,
+          visualizer: Visualizer) -> None:
+    """Run the epochs up to n_epochs + n_epochs_decay from where the run stands, logging, displaying and saving at
+    the frequencies. SIGINT or SIGTERM ends it after the current step with a save.
+    """
+    progress = run.progress
+    train_start, first_epoch = time.time(), progress.epoch
+    last_epoch = opt.n_epochs + opt.n_epochs_decay
+    if progress.epoch > last_epoch:
+        messages.info(f"nothing to train: all {last_epoch} epochs are done; raise --n_epochs or --n_epochs_decay "
+                      "to go on")
+    nonfinite = NonFiniteCheck()
+    with StopRequest() as stop:
+        while progress.epoch <= last_epoch:
+            epoch = progress.epoch
+            epoch_start = time.time()
+            dataset.set_epoch(epoch, progress.position)
+            model.train()
+            bar = progress_bar(len(dataset), f"epoch {epoch}/{last_epoch}", "img",
+                               enabled=distributed.is_main_process(), initial=progress.epoch_iter)
+            try:
+                data_start = time.time()
+                for batch in dataset:
+                    # one step
+                    step_start = time.time()
+                    batch_size = len(batch["A"]) * distributed.get_world_size()  # images of all processes together
+                    progress.total_iters += batch_size
+                    progress.epoch_iter += batch_size
+                    progress.position = dataset.position
+                    skipped_before = model.skipped_steps
+                    model.set_input(batch)
+                    model.optimize_parameters()
+                    progress.epoch_skips += model.skipped_steps - skipped_before
+                    if not opt.skip_nonfinite:
+                        nonfinite.add(model.loss_tensors(), epoch, progress.epoch_iter)
+                    progress.add_metric(model.lr_metric() if opt.lr_policy == "plateau" else None)
+
+                    # display, log and save at their frequencies
+                    if crossed(progress.total_iters, batch_size, opt.display_freq):
+                        model.compute_visuals()
+                        visualizer.display_current_results(
+                            model.get_current_visuals(), epoch, progress.total_iters,
+                            crossed(progress.total_iters, batch_size, opt.update_html_freq))
+                    if crossed(progress.total_iters, batch_size, opt.print_freq):
+                        losses = model.get_current_losses()
+                        t_comp, t_data = (time.time() - step_start) / batch_size, step_start - data_start
+                        message = visualizer.print_current_losses(epoch, progress.epoch_iter, losses, t_comp, t_data)
+                        visualizer.plot_current_losses(epoch, progress.epoch_iter / len(dataset), losses,
+                                                       progress.total_iters)
+                        bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
+                        if opt.verbose:
+                            messages.info(message)
+                    if crossed(progress.total_iters, batch_size, opt.save_latest_freq):
+                        nonfinite.flush()
+                        save(opt, model, dataset, run, checkpoint.iter_suffix(progress.total_iters) if opt.save_by_iter
+                             else "latest")
+                    bar.update(batch_size)
+                    if distributed.any_process(bool(stop), model.device):  # every process stops after the same step
+                        break
+                    data_start = time.time()
+            finally:
+                bar.close()
+
+            # a stop signal: save where the run stands and leave
+            if distributed.any_process(bool(stop), model.device):
+                nonfinite.flush()
+                save(opt, model, dataset, run, "latest")
+                messages.info(stop_message(stop.signal_name or "a stop signal in another process", progress, run))
+                return
+
+            # the end of an epoch: the schedule steps, then the epoch's save point
+            nonfinite.flush()
+            if progress.epoch_skips:
+                visualizer.log_message(f"epoch {epoch}: skipped {progress.epoch_skips} optimizer step(s) with a NaN "
+                                       f"or Inf loss ({model.skipped_steps} in the run)")
+            metric = progress.mean_metric()  # the plateau schedule's; every process must decide alike
+            model.update_learning_rate(None if metric is None else distributed.mean_over_processes(metric, opt.device))
+            progress.start_epoch(epoch + 1)
+            if epoch % opt.save_epoch_freq == 0 or epoch == last_epoch:
+                save(opt, model, dataset, run, "latest")
+                save(opt, model, dataset, run, epoch)
+            messages.info(f"end of epoch {epoch} / {last_epoch} \t time taken: {time.time() - epoch_start:.0f} s")
+    messages.info(f"finished training: epochs {first_epoch}-{last_epoch}, {progress.total_iters} images in "
+                  f"{time.time() - train_start:.0f} s; checkpoints in {run.folder}")
+
+
+def crossed(total: int, step: int, freq: int) -> bool:
+    """True when a counter that just grew by `step` to `total` passed a multiple of `freq`."""
+    return total // freq > (total - step) // freq
+
+
+def save(opt: argparse.Namespace, model: BaseModel, dataset: DatasetLoader, run: Run, suffix: str | int) -> None:
+    """Write save point `suffix` (main process only): the weights and everything needed to carry on exactly."""
+    if not distributed.is_main_process():
+        return
+    state = {
+        "version": STATE_VERSION,
+        "model_name": opt.model,
+        "epoch_count": run.first_epoch,
+        "progress": dataclasses.asdict(run.progress),
+        "model": model.state_dict(),
+        "data_seed": dataset.seed,
+        "rng": rng_state(),
+    }
+    checkpoint.write_save_point(run.folder, suffix, model.network_state_dicts(), state)
+
+
+def resume(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, folder: str
+           ) -> tuple[Run, dict | None]:
+    """Load the weights of the save point to resume from, and read its training state (None when it has none:
+    weights of a published model or of the original release, from which training starts afresh with a warning).
+
+    Returns where the loop starts and the state for `restore`. With an explicit --epoch_count other than the saved
+    epoch, training starts at the beginning of that epoch with the schedule recomputed for it.
+    """
+    suffix = checkpoint.load_suffix(opt.epoch, opt.load_iter)
+    load_networks(model, folder, suffix)
+    path = os.path.join(folder, checkpoint.state_file(suffix))
+    state = checkpoint.read_state(folder, suffix, model.model_names)
+    if state is None:
+        first_epoch = opt.epoch_count or 1
+        messages.warn(f"no training state '{path}': resuming from the weights alone; optimizer moments, "
+                      f"learning-rate schedule and counters start fresh at epoch {first_epoch} "
+                      "(set --epoch_count to start at another)")
+        return Run(Progress(epoch=first_epoch), first_epoch, folder), None
+    if state.get("version") != STATE_VERSION or state.get("model_name") != opt.model:
+        raise UserError(f"'{path}' was saved by --model {state.get('model_name')} (state version "
+                        f"{state.get('version')}), not --model {opt.model}; check --model and --name")
+    progress = Progress(**state["progress"])
+    if opt.epoch_count in (None, progress.epoch):
+        first_epoch = state["epoch_count"]
+    else:
+        first_epoch = opt.epoch_count
+        progress.start_epoch(first_epoch)
+        state = {**state, "model": {k: v for k, v in state["model"].items() if k != "schedulers"}}
+    dataset.seed = state["data_seed"]
+    messages.info(f"resuming from '{path}': epoch {progress.epoch}, {progress.epoch_iter} images into it, "
+                  f"{progress.total_iters} images in all")
+    return Run(progress, first_epoch, folder, path), state
+
+
+def restore(model: BaseModel, state: dict, path: str) -> None:
+    """Put the model's saved training state back: optimizers, schedules, image pools, grad scalers."""
+    try:
+        model.load_state_dict(state["model"])
+    except (ValueError, KeyError, RuntimeError) as err:
+        raise UserError(f"training state '{path}' does not fit this model: {str(err).splitlines()[0]}; "
+                        "resume with the options of the run that saved it") from err
+
+
+def stop_message(signal_name: str, progress: Progress, run: Run) -> str:
+    """What a stopped run prints: where it stopped, where it saved, and how to carry on."""
+    return (f"stopped by {signal_name} in epoch {progress.epoch} after {progress.epoch_iter} of its images; "
+            f"saved the weights and training state as 'latest' in {run.folder}\n"
+            f"resume with: {resume_command()}")
 
 
 if __name__ == "__main__":

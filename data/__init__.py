@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,11 +15,10 @@ from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
-from tqdm import tqdm
 
 from data.base_dataset import PREPROCESS_MODES, BaseDataset
 from data.sampling import EpochOrder, ResumableSampler, SeededSamples, collate, ignore_stop_signals
-from util import distributed
+from util import distributed, messages
 from util.errors import UserError, unknown_name
 from util.reproducibility import shared_seed
 
@@ -77,9 +75,9 @@ class DatasetLoader:
     def __init__(self, opt: argparse.Namespace) -> None:
         self.opt = opt
         self.dataset = find_dataset_using_name(opt.dataset_mode)(opt)
-        print(f"dataset [{type(self.dataset).__name__}] was created with {len(self.dataset)} images")
+        messages.info(f"dataset [{type(self.dataset).__name__}] was created with {len(self.dataset)} images")
         workers = int(opt.num_threads)
-        seed = shared_seed(getattr(opt, "seed", None))
+        seed = shared_seed(opt.seed)
         order = self.distributed_sampler(seed)
         if order is None:
             order = EpochOrder(len(self.dataset), not opt.serial_batches, seed)
@@ -88,7 +86,7 @@ class DatasetLoader:
         self.skipped_images: list[str] = []
         self.reported_bad_images: set[str] = set()
         self.dataloader = DataLoader(
-            SeededSamples(self.dataset, getattr(opt, "skip_bad_images", False)),
+            SeededSamples(self.dataset, opt.skip_bad_images),
             batch_size=opt.batch_size,
             sampler=self.sampler,
             collate_fn=collate,
@@ -128,7 +126,7 @@ class DatasetLoader:
         except UserError as err:
             raise _unwrap_worker_error(err) from None
         if self.skipped_images:
-            tqdm.write(f"skipped {len(self.skipped_images)} unreadable image(s) this epoch", file=sys.stderr)
+            messages.warn(f"skipped {len(self.skipped_images)} unreadable image(s) this epoch")
 
     @property
     def seed(self) -> int:
@@ -138,6 +136,17 @@ class DatasetLoader:
     @seed.setter
     def seed(self, seed: int) -> None:
         self.sampler.seed = seed
+
+    def first_batch(self) -> dict[str, Any]:
+        """The first readable batch of the current epoch's order, e.g. for a model's data_dependent_initialize.
+
+        The position in the epoch is left where it was, so the loop still starts at its own first batch.
+        """
+        position = self.position
+        try:
+            return next(iter(self))
+        finally:
+            self.position = position
 
     def set_epoch(self, epoch: int, start: int = 0) -> None:
         """Begin `epoch` at its batch number `start` (0 unless resuming part-way through it)."""
@@ -151,7 +160,7 @@ class DatasetLoader:
             self.skipped_images.append(bad.path)
             if bad.path not in self.reported_bad_images:
                 self.reported_bad_images.add(bad.path)
-                tqdm.write(f"warning: skipping unreadable image '{bad.path}' ({bad.reason})", file=sys.stderr)
+                messages.warn(f"skipping unreadable image '{bad.path}' ({bad.reason})")
 
 
 def _unwrap_worker_error(err: UserError) -> UserError:

@@ -6,9 +6,8 @@ import argparse
 import os
 from typing import Any
 
-from data.base_dataset import BaseDataset, check_preprocess, get_params, get_transform
-from data.image_folder import load_image, make_dataset
-from util.errors import UserError
+from data.base_dataset import BaseDataset, get_params, get_transform
+from data.image_folder import BadImageError, load_image, make_dataset
 
 
 class AlignedDataset(BaseDataset):
@@ -19,7 +18,6 @@ class AlignedDataset(BaseDataset):
 
     def __init__(self, opt: argparse.Namespace) -> None:
         super().__init__(opt)
-        check_preprocess(opt)
         self.dir_AB = os.path.join(opt.dataroot, opt.phase)
         hint = (
             f"the aligned dataset mode expects images with A and B side by side in {self.dir_AB}; "
@@ -36,8 +34,8 @@ class AlignedDataset(BaseDataset):
         AB = load_image(path)
         w, h = AB.size
         if w % 2:
-            raise UserError(
-                f"image '{path}' has odd width {w}; an aligned image must be two equal halves (A|B) side by side"
+            raise BadImageError(
+                f"image '{path}' has odd width {w}; an aligned image must be two equal halves (A|B) side by side", path
             )
         half = w // 2
         A = AB.crop((0, 0, half, h))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from functools import partial
@@ -22,12 +21,11 @@ from torchvision.transforms import v2
 from torchvision.transforms.v2 import InterpolationMode
 from torchvision.transforms.v2 import functional as F
 
-from util.errors import UserError, unknown_name
+from util import messages
+from util.errors import UserError
 
-PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
+PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")  # --preprocess
 SIZE_MULTIPLE = 4
-
-_size_warning_shown = False
 
 
 class BaseDataset(data.Dataset, ABC):
@@ -49,18 +47,6 @@ class BaseDataset(data.Dataset, ABC):
     @abstractmethod
     def __getitem__(self, index: int) -> dict[str, Any]:
         """One sample as a dict of tensors and paths."""
-
-
-def check_preprocess(opt: argparse.Namespace) -> None:
-    """Raise UserError for an unknown preprocess mode or a crop larger than the resized image."""
-    if opt.preprocess not in PREPROCESS_MODES:
-        raise unknown_name("preprocess mode", opt.preprocess, PREPROCESS_MODES)
-    resizes = "resize" in opt.preprocess or "scale_width" in opt.preprocess
-    if "crop" in opt.preprocess and resizes and opt.load_size < opt.crop_size:
-        raise UserError(
-            f"--load_size {opt.load_size} is smaller than --crop_size {opt.crop_size}; "
-            f"with --preprocess {opt.preprocess} load_size must be at least crop_size"
-        )
 
 
 def resized_size(opt: argparse.Namespace, size: tuple[int, int]) -> tuple[int, int]:
@@ -94,7 +80,6 @@ def get_transform(
     Without `params` the crop position and flip are drawn per call; with them (from `get_params`) they are fixed,
     so images that must stay aligned get the same crop and flip.
     """
-    check_preprocess(opt)
     steps: list[Callable[..., Any]] = []
     if grayscale:
         steps.append(v2.Grayscale(num_output_channels=1))
@@ -150,19 +135,13 @@ def _random_crop(img: Image.Image, size: int) -> Image.Image:
 
 
 def _round_to_multiple(img: Image.Image, base: int, method: InterpolationMode) -> Image.Image:
-    global _size_warning_shown
     ow, oh = img.size
     w = max(base, round(ow / base) * base)
     h = max(base, round(oh / base) * base)
     if (w, h) == (ow, oh):
         return img
-    if not _size_warning_shown:
-        _size_warning_shown = True
-        warnings.warn(
-            f"image size {ow}x{oh} is not a multiple of {base}; resized to {w}x{h} "
-            "(this warning is shown once; other images may be resized too)",
-            stacklevel=2,
-        )
+    messages.warn(f"image size {ow}x{oh} is not a multiple of {base}; resized to {w}x{h} "
+                  "(this warning is shown once; other images may be resized too)", once="size multiple")
     return F.resize(img, [h, w], interpolation=method)
 
 

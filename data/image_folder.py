@@ -36,7 +36,9 @@ def make_dataset(dir: str, max_dataset_size: float = float("inf"), hint: str = "
 
 
 class BadImageError(UserError):
-    """An image file that cannot be read; `path` names it (--skip_bad_images skips such files)."""
+    """An image file that cannot be read or used (odd A|B width, no colour); `path` names it (--skip_bad_images
+    skips such files).
+    """
 
     def __init__(self, message: str, path: str = "") -> None:
         super().__init__(message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from data.base_dataset import BaseDataset, check_preprocess, get_transform
+from data.base_dataset import BaseDataset, get_transform
 from data.image_folder import load_image, make_dataset
 
 
@@ -14,7 +14,6 @@ class SingleDataset(BaseDataset):
 
     def __init__(self, opt: argparse.Namespace) -> None:
         super().__init__(opt)
-        check_preprocess(opt)
         hint = "the single dataset mode reads every image under --dataroot (e.g. datasets/horse2zebra/testA)"
         self.A_paths = make_dataset(opt.dataroot, opt.max_dataset_size, hint=hint)
         input_nc = opt.output_nc if opt.direction == "BtoA" else opt.input_nc

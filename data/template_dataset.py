@@ -21,7 +21,7 @@ from typing import Any
 
 from PIL import Image
 
-from data.base_dataset import BaseDataset, check_preprocess, get_params, get_transform
+from data.base_dataset import BaseDataset, get_params, get_transform
 from data.image_folder import load_image, make_dataset
 from util.errors import UserError
 
@@ -39,7 +39,6 @@ class TemplateDataset(BaseDataset):
 
     def __init__(self, opt: argparse.Namespace) -> None:
         super().__init__(opt)  # keeps opt and sets self.root = opt.dataroot
-        check_preprocess(opt)
         if opt.new_dataset_option < 1:
             raise UserError(f"--new_dataset_option must be at least 1, got {opt.new_dataset_option}")
         folder = os.path.join(opt.dataroot, opt.phase)

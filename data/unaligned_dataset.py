@@ -7,7 +7,7 @@ import os
 import random
 from typing import Any
 
-from data.base_dataset import BaseDataset, check_preprocess, get_transform
+from data.base_dataset import BaseDataset, get_transform
 from data.image_folder import load_image, make_dataset
 
 
@@ -21,7 +21,6 @@ class UnalignedDataset(BaseDataset):
 
     def __init__(self, opt: argparse.Namespace) -> None:
         super().__init__(opt)
-        check_preprocess(opt)
         self.dir_A = os.path.join(opt.dataroot, opt.phase + "A")
         self.dir_B = os.path.join(opt.dataroot, opt.phase + "B")
         hint = (f"the unaligned dataset mode expects images of one domain in {self.dir_A} and of the other in "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 
 from PIL import Image
+
+from util.errors import UserError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -15,12 +16,6 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".tif", ".tiff", ".
 def image_names(folder: str) -> list[str]:
     """Image file names directly in folder, sorted."""
     return sorted(n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS))
-
-
-def fail(message: str) -> None:
-    """Print `error: message` and exit with status 2."""
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
 
 
 def name_list(names: list[str], limit: int = 10) -> str:
@@ -54,5 +49,5 @@ def write_pairs(jobs: Iterable[tuple[str, str, str]], processes: bool = True) ->
     else:
         errors = [e for e in map(combine, jobs) if e]
     if errors:
-        fail(f"A and B images of a pair must have the same size: {name_list(errors, 3)}")
+        raise UserError(f"A and B images of a pair must have the same size: {name_list(errors, 3)}")
     return len(jobs)

@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from pathlib import Path
 
-from aligned_pairs import fail, image_names, name_list, write_pairs
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from datasets.aligned_pairs import image_names, name_list, write_pairs  # noqa: E402
+from util.errors import UserError, exit_on_user_error  # noqa: E402
 
 PHASES = ("train", "val", "test")
 
@@ -26,11 +31,11 @@ def pair_key(name: str, side: str) -> str:
 def plan(root: str) -> list[tuple[str, str, str]]:
     """Every (A path, B path, output path) of every phase, after checking that each image has a counterpart."""
     if not os.path.isdir(root):
-        fail(f"--dataset-path {root} is not a folder")
+        raise UserError(f"--dataset-path {root} is not a folder")
     jobs = []
     phases = [p for p in PHASES if all(os.path.isdir(os.path.join(root, p + side)) for side in "AB")]
     if not phases:
-        fail(f"{root} has no <phase>A/ and <phase>B/ folder pair (e.g. trainA/ and trainB/)")
+        raise UserError(f"{root} has no <phase>A/ and <phase>B/ folder pair (e.g. trainA/ and trainB/)")
     for phase in phases:
         dir_a, dir_b = os.path.join(root, phase + "A"), os.path.join(root, phase + "B")
         by_key_a = {pair_key(n, "A"): n for n in image_names(dir_a)}
@@ -39,7 +44,7 @@ def plan(root: str) -> list[tuple[str, str, str]]:
         if lonely:
             names = [os.path.join(phase + "A", by_key_a[k]) if k in by_key_a
                      else os.path.join(phase + "B", by_key_b[k]) for k in lonely]
-            fail(f"{len(names)} image(s) in {root} have no counterpart: {name_list(names)}")
+            raise UserError(f"{len(names)} image(s) in {root} have no counterpart: {name_list(names)}")
         for key, name_a in sorted(by_key_a.items()):
             out = key + os.path.splitext(name_a)[1]
             jobs.append((os.path.join(dir_a, name_a), os.path.join(dir_b, by_key_b[key]),
@@ -48,11 +53,12 @@ def plan(root: str) -> list[tuple[str, str, str]]:
     return jobs
 
 
-def main() -> None:
+@exit_on_user_error
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset-path", required=True, help="folder with trainA/, trainB/, testA/, testB/ ...")
     parser.add_argument("--no_multiprocessing", action="store_true", help="combine in this process only")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     count = write_pairs(plan(args.dataset_path), processes=not args.no_multiprocessing)
     print(f"wrote {count} aligned images under {args.dataset_path}")
 

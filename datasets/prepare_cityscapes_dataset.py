@@ -18,18 +18,18 @@ import argparse
 import glob
 import os
 import sys
+from pathlib import Path
 
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from util.errors import UserError, exit_on_user_error  # noqa: E402
 
 SIZE = 256
 SPLITS = {"train": "train", "val": "test"}
 PHOTO_SUFFIX = "_leftImg8bit.png"
 LABEL_SUFFIX = "_gtFine_color.png"
-
-
-def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
 
 
 def frames(folder: str, split: str, suffix: str) -> dict[str, str]:
@@ -49,7 +49,7 @@ def prepare_split(gt_dir: str, photo_dir: str, out_dir: str, split: str) -> int:
         return 0
     lonely = sorted(set(labels) ^ set(photos))
     if lonely:
-        fail(f"{len(lonely)} {split} frame(s) lack a photo or a label map: {', '.join(lonely[:10])}")
+        raise UserError(f"{len(lonely)} {split} frame(s) lack a photo or a label map: {', '.join(lonely[:10])}")
     name = SPLITS[split]
     for sub in (name, name + "A", name + "B"):
         os.makedirs(os.path.join(out_dir, sub), exist_ok=True)
@@ -66,18 +66,19 @@ def prepare_split(gt_dir: str, photo_dir: str, out_dir: str, split: str) -> int:
     return len(photos)
 
 
-def main() -> None:
+@exit_on_user_error
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gtFine_dir", required=True, help="the unzipped gtFine folder (has train/, val/)")
     parser.add_argument("--leftImg8bit_dir", required=True, help="the unzipped leftImg8bit folder")
     parser.add_argument("--output_dir", default="./datasets/cityscapes", help="where the datasets go")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     for folder, option in ((args.gtFine_dir, "--gtFine_dir"), (args.leftImg8bit_dir, "--leftImg8bit_dir")):
         if not os.path.isdir(folder):
-            fail(f"{option} {folder} is not a folder; unzip the Cityscapes download first")
+            raise UserError(f"{option} {folder} is not a folder; unzip the Cityscapes download first")
     total = sum(prepare_split(args.gtFine_dir, args.leftImg8bit_dir, args.output_dir, s) for s in SPLITS)
     if total == 0:
-        fail(f"no *{PHOTO_SUFFIX} / *{LABEL_SUFFIX} files under train/ or val/ of the given folders")
+        raise UserError(f"no *{PHOTO_SUFFIX} / *{LABEL_SUFFIX} files under train/ or val/ of the given folders")
     print(f"wrote {total} frames to {args.output_dir}")
 
 

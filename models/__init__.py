@@ -1,14 +1,25 @@
-"""Model registry: `--model foo_bar` loads models/foo_bar_model.py and its BaseModel subclass `FooBarModel`."""
+"""Model registry: `--model foo_bar` loads models/foo_bar_model.py and its BaseModel subclass `FooBarModel`.
+
+To add a model, drop such a file here (models/template_model.py shows the house style). The entry points also
+find here what they do with any model: load its weights from a run folder and prepare its networks to run.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
 
 from models.base_model import BaseModel
-from util.errors import unknown_name
+from util import checkpoint, distributed, messages
+from util.compilation import CompiledNetwork
+from util.errors import UserError, unknown_name
 
 
 def model_names() -> list[str]:
@@ -26,7 +37,8 @@ def find_model_using_name(name: str) -> type[BaseModel]:
     for attr, value in vars(module).items():
         if attr.lower() == wanted and isinstance(value, type) and issubclass(value, BaseModel):
             return value
-    raise TypeError(f"models/{name}_model.py must define a BaseModel subclass named like '{wanted}'")
+    raise UserError(f"models/{name}_model.py must define a BaseModel subclass named like '{wanted}' "
+                    "(case-insensitive)")
 
 
 def get_option_setter(name: str) -> Callable[[argparse.ArgumentParser, bool], argparse.ArgumentParser]:
@@ -37,5 +49,43 @@ def get_option_setter(name: str) -> Callable[[argparse.ArgumentParser, bool], ar
 def create_model(opt: argparse.Namespace) -> BaseModel:
     """Build the model named by opt.model."""
     model = find_model_using_name(opt.model)(opt)
-    print(f"model [{type(model).__name__}] was created")
+    messages.info(f"model [{type(model).__name__}] was created")
     return model
+
+
+def load_networks(model: BaseModel, folder: str, suffix: str) -> None:
+    """Load `<suffix>_net_<name>.pth` from `folder` into each of the model's networks.
+
+    Every file is read and checked before any network changes, so a mismatch leaves all of them as they were.
+    """
+    networks = model.networks()
+    hints = {name: model.network_options_hint(name) for name in networks}
+    name_option = ("G", "--model_suffix") if hasattr(model.opt, "model_suffix") else None
+    model.load_network_state_dicts(checkpoint.read_network_weights(folder, suffix, networks, hints, name_option))
+
+
+def prepare_to_run(model: BaseModel, opt: argparse.Namespace, ddp: bool) -> None:
+    """Apply --channels_last and --compile to every network and, with `ddp` inside a process group, wrap it in
+    DistributedDataParallel. Call it after loading weights, so checkpoints always meet the plain networks.
+    """
+
+    def wrap(name: str, net: nn.Module) -> nn.Module:
+        if opt.channels_last:
+            net = net.to(memory_format=torch.channels_last)
+        if opt.compile:
+            net = CompiledNetwork(net, f"net{name}")
+        return distributed.wrap_ddp(net, model.device) if ddp else net
+
+    model.wrap_networks(wrap)
+
+
+def setup_for_test(model: BaseModel, opt: argparse.Namespace, first_batch: dict[str, Any]) -> None:
+    """Ready a model for inference as test.py runs it: parts built from the first batch, the weights of --epoch
+    (or --load_iter) loaded from the run folder, --compile applied, and eval mode with --eval.
+    """
+    model.data_dependent_initialize(first_batch)
+    load_networks(model, os.path.join(opt.checkpoints_dir, opt.name), checkpoint.load_suffix(opt.epoch, opt.load_iter))
+    model.setup()
+    prepare_to_run(model, opt, ddp=False)
+    if opt.eval:
+        model.eval()

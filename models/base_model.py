@@ -1,12 +1,25 @@
-"""BaseModel: what every model shares — networks, checkpoints, schedules, visuals and losses."""
+"""BaseModel: the contract every model fulfils — its networks, losses, visuals, optimizers and training state.
+
+A model declares `model_names`, `loss_names`, `visual_names` and `optimizers`, and implements `set_input`,
+`forward` and `optimize_parameters`. Networks live in attributes `net<name>`, losses in `loss_<name>`, visuals in
+attributes named as in `visual_names`. The entry points drive it (see train.py):
+
+    model = create_model(opt)                   # builds networks, losses and optimizers
+    model.data_dependent_initialize(batch)      # once, on the first batch: parts whose shape depends on the data
+    model.setup(first_epoch)                    # a schedule (and grad scaler) for every optimizer that exists now
+    model.set_input(batch); model.optimize_parameters()    # each training step
+    model.set_input(batch); model.test()                   # each test step
+
+A model knows nothing of files, pages or processes: weights and training state come and go as plain dicts
+(`network_state_dicts`, `load_network_state_dicts`, `state_dict`, `load_state_dict`).
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
-import re
 from abc import ABC, abstractmethod
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -14,23 +27,19 @@ import torch
 from torch import nn
 
 from models import networks
-from util import checkpoint, distributed, precision, save_point
-from util.compilation import compile_network
+from util import distributed, messages, precision
+from util.checkpoint import plain_state_dict, unwrap_model
 from util.errors import UserError
 from util.image_pool import ImagePool
 
 
 class BaseModel(ABC):
-    """A model declares `model_names`, `loss_names`, `visual_names` and `optimizers`, and implements
-    `set_input`, `forward` and `optimize_parameters`. Networks live in attributes `net<name>`, losses in
-    `loss_<name>`, visuals in attributes named as in `visual_names`.
-    """
+    """The shared machinery of all models; subclasses fill in the names, networks and the training step."""
 
     def __init__(self, opt: argparse.Namespace) -> None:
         self.opt = opt
         self.isTrain: bool = opt.isTrain
         self.device: torch.device = opt.device
-        self.save_dir = os.path.join(opt.checkpoints_dir, opt.name)
         self.model_names: list[str] = []
         self.loss_names: list[str] = []
         self.visual_names: list[str] = []
@@ -51,14 +60,6 @@ class BaseModel(ABC):
     def set_input(self, input: dict[str, Any]) -> None:
         """Take a batch from the data loader and move it to the device."""
 
-    def paired_input(self, input: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-        """The batch's (source, target) images on the device, following --direction; remembers the source paths."""
-        a_to_b = self.opt.direction == "AtoB"
-        self.image_paths = input["A_paths" if a_to_b else "B_paths"]
-        source = input["A" if a_to_b else "B"].to(self.device, non_blocking=True)
-        target = input["B" if a_to_b else "A"].to(self.device, non_blocking=True)
-        return source, target
-
     @abstractmethod
     def forward(self) -> None:
         """Compute the outputs from the current input."""
@@ -67,11 +68,25 @@ class BaseModel(ABC):
     def optimize_parameters(self) -> None:
         """One training step: forward, losses, backward, optimizer updates."""
 
-    # networks ---------------------------------------------------------------------------------------------------
+    def data_dependent_initialize(self, batch: dict[str, Any]) -> None:  # noqa: B027 (a hook: override it if needed)
+        """Build the parts whose shape depends on the data (networks, their optimizers) from the first batch.
 
-    def networks(self) -> dict[str, nn.Module]:
-        """The model's networks by name (`G` -> self.netG)."""
-        return {name: getattr(self, "net" + name) for name in self.model_names}
+        Called once, before `setup`, in training and testing; whatever networks and optimizers exist afterwards
+        get schedules, grad scalers, checkpoints and multi-process synchronisation like the others.
+        """
+
+    def compute_visuals(self) -> None:  # noqa: B027 (a hook: models override it when they need to)
+        """Derive extra visuals after forward (e.g. colour conversion); nothing by default."""
+
+    # helpers for subclasses -------------------------------------------------------------------------------------
+
+    def paired_input(self, input: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch's (source, target) images on the device, following --direction; remembers the source paths."""
+        a_to_b = self.opt.direction == "AtoB"
+        self.image_paths = input["A_paths" if a_to_b else "B_paths"]
+        source = input["A" if a_to_b else "B"].to(self.device, non_blocking=True)
+        target = input["B" if a_to_b else "A"].to(self.device, non_blocking=True)
+        return source, target
 
     def to_device(self, net: nn.Module) -> nn.Module:
         """Move a newly built network to the model's device."""
@@ -102,8 +117,8 @@ class BaseModel(ABC):
                             "to a multiple, or use another --netG")
 
     def autocast(self) -> AbstractContextManager:
-        """The precision context for forward passes and losses."""
-        return precision.autocast(self.device, getattr(self.opt, "amp", "off"))
+        """The precision context for forward passes and losses (--amp)."""
+        return precision.autocast(self.device, self.opt.amp)
 
     def optimizer_step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
         """Backpropagate `loss` and update the parameters of `optimizer` (through its GradScaler under fp16).
@@ -111,7 +126,7 @@ class BaseModel(ABC):
         With --skip_nonfinite a NaN or Inf loss updates nothing (this check waits for the device once per step).
         """
         optimizer.zero_grad(set_to_none=True)
-        if getattr(self.opt, "skip_nonfinite", False) and not bool(torch.isfinite(loss.detach()).all()):
+        if self.opt.skip_nonfinite and not bool(torch.isfinite(loss.detach()).all()):
             self.skipped_steps += 1
             return
         if not self.grad_scalers:
@@ -122,6 +137,17 @@ class BaseModel(ABC):
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
+
+    # running ----------------------------------------------------------------------------------------------------
+
+    def setup(self, first_epoch: int = 1) -> None:
+        """In training, give every optimizer a learning-rate schedule (starting at `first_epoch`) and, under
+        --amp fp16, a grad scaler; then print the networks' sizes.
+        """
+        if self.isTrain:
+            self.schedulers = [networks.get_scheduler(o, self.opt, first_epoch) for o in self.optimizers]
+            self.grad_scalers = precision.make_grad_scalers(len(self.optimizers), self.opt.amp, self.device)
+        self.print_networks(self.opt.verbose)
 
     def train(self) -> None:
         for net in self.networks().values():
@@ -137,67 +163,62 @@ class BaseModel(ABC):
             self.forward()
             self.compute_visuals()
 
-    def compute_visuals(self) -> None:  # noqa: B027 (a hook: models override it when they need to)
-        """Derive extra visuals after forward (e.g. colour conversion); nothing by default."""
-
-    # set-up, schedules ------------------------------------------------------------------------------------------
-
-    def setup(self, opt: argparse.Namespace) -> None:
-        """Create schedulers, load checkpoints when testing or resuming, and print the networks."""
-        if self.isTrain:
-            self.schedulers = [networks.get_scheduler(optimizer, opt) for optimizer in self.optimizers]
-            self.grad_scalers = precision.make_grad_scalers(len(self.optimizers), getattr(opt, "amp", "off"),
-                                                            self.device)
-        if not self.isTrain or opt.continue_train:
-            self.load_networks(self.load_suffix())
-        self.print_networks(opt.verbose)
-        self.accelerate_networks(opt)
-
-    def accelerate_networks(self, opt: argparse.Namespace) -> None:
-        """Apply --channels_last and --compile, and wrap trained networks in DDP inside a process group.
-
-        Wrapping happens after loading, so checkpoints always meet the plain networks.
-        """
-        if self.device.type == "cuda" and opt.seed is None:
-            # Fixed input sizes let cuDNN pick the fastest kernels once (not under --seed: its choice varies).
-            torch.backends.cudnn.benchmark = "scale_width" not in opt.preprocess
-        for name, net in self.networks().items():
-            if getattr(opt, "channels_last", False):
-                net = net.to(memory_format=torch.channels_last)
-            if getattr(opt, "compile", False):
-                net = compile_network(net, f"net{name}")
-            if self.isTrain:
-                net = distributed.wrap_ddp(net, self.device)
-            self.replace_network(name, net)
-
-    def replace_network(self, name: str, wrapped: nn.Module) -> None:
-        """Put `wrapped` wherever the model keeps network `name` (usually self.net<name>)."""
-        original = self.networks()[name]
-        for attr, value in list(vars(self).items()):
-            if value is original:
-                setattr(self, attr, wrapped)
-
-    def load_suffix(self) -> str:
-        """Which checkpoint to load: iter_<load_iter> when given, otherwise --epoch."""
-        return f"iter_{self.opt.load_iter}" if self.opt.load_iter > 0 else str(self.opt.epoch)
-
     def update_learning_rate(self, metric: float | None = None) -> None:
-        """Step every scheduler once at the end of an epoch (plateau uses `metric`)."""
+        """Step every scheduler once at the end of an epoch (plateau uses `metric`, the same in every process)."""
         if not self.optimizers:
             return
         old_lr = self.optimizers[0].param_groups[0]["lr"]
-        if metric is not None:
-            metric = distributed.mean_over_processes(metric, self.device)  # every process must decide alike
         for scheduler in self.schedulers:
             networks.step_scheduler(scheduler, metric)
         new_lr = self.optimizers[0].param_groups[0]["lr"]
         if new_lr != old_lr:
-            print(f"learning rate {old_lr:.7f} -> {new_lr:.7f}")
+            messages.info(f"learning rate {old_lr:.7f} -> {new_lr:.7f}")
 
     def lr_metric(self) -> torch.Tensor | None:
         """The quantity the plateau schedule watches: the total generator loss of the last step."""
         loss = getattr(self, "loss_G", None)
         return loss.detach() if isinstance(loss, torch.Tensor) else None
+
+    # networks ---------------------------------------------------------------------------------------------------
+
+    def networks(self) -> dict[str, nn.Module]:
+        """The model's networks by name (`G` -> self.netG), as they run (possibly compiled or wrapped in DDP)."""
+        return {name: getattr(self, "net" + name) for name in self.model_names}
+
+    def wrap_networks(self, wrap: Callable[[str, nn.Module], nn.Module]) -> None:
+        """Replace every network by `wrap(name, network)` (compiled, DDP, ...) wherever the model keeps it."""
+        for name, net in self.networks().items():
+            wrapped = wrap(name, net)
+            for attr, value in list(vars(self).items()):
+                if value is net:
+                    setattr(self, attr, wrapped)
+
+    def network_state_dicts(self) -> dict[str, dict[str, torch.Tensor]]:
+        """Each network's plain state dict on the CPU (no wrapper prefixes), by network name."""
+        return {name: plain_state_dict(net) for name, net in self.networks().items()}
+
+    def load_network_state_dicts(self, state_dicts: dict[str, dict[str, torch.Tensor]]) -> None:
+        """Load a state dict into each network named in `state_dicts` (strictly: keys and shapes must fit)."""
+        nets = self.networks()
+        for name, state in state_dicts.items():
+            unwrap_model(nets[name]).load_state_dict(state, strict=True)
+
+    def network_options_hint(self, name: str) -> str:
+        """The options that shape network `name`, for mismatch messages."""
+        o = self.opt
+        if name.startswith("D"):
+            return f"--netD {o.netD} --n_layers_D {o.n_layers_D} --norm {o.norm} --ndf {o.ndf}"
+        dropout = " --no_dropout" if o.no_dropout else ""
+        channels = f"--input_nc {o.input_nc} --output_nc {o.output_nc}"
+        return f"--netG {o.netG} --norm {o.norm} --ngf {o.ngf}{dropout} {channels}"
+
+    def print_networks(self, verbose: bool) -> None:
+        """Print each network's parameter count (and structure when verbose)."""
+        for name, net in self.networks().items():
+            if verbose:
+                messages.info(str(net))
+            count = sum(p.numel() for p in net.parameters())
+            messages.info(f"[Network {name}] Total number of parameters : {count / 1e6:.3f} M")
 
     # visuals and losses -----------------------------------------------------------------------------------------
 
@@ -216,67 +237,6 @@ class BaseModel(ABC):
 
     def get_image_paths(self) -> list[str]:
         return self.image_paths
-
-    # checkpoints ------------------------------------------------------------------------------------------------
-
-    def checkpoint_path(self, suffix: str | int, name: str) -> str:
-        return os.path.join(self.save_dir, f"{suffix}_net_{name}.pth")
-
-    def save_networks(self, suffix: str | int) -> None:
-        """Save each network as <suffix>_net_<name>.pth: a plain state dict on the CPU, written atomically."""
-        os.makedirs(self.save_dir, exist_ok=True)
-        for name, state in self.network_state_dicts().items():
-            checkpoint.atomic_save(state, self.checkpoint_path(suffix, name))
-
-    def network_state_dicts(self) -> dict[str, dict[str, torch.Tensor]]:
-        """Each network's plain state dict on the CPU (no wrapper prefixes), by network name."""
-        return {name: {k: v.detach().cpu() for k, v in checkpoint.unwrap_model(net).state_dict().items()}
-                for name, net in self.networks().items()}
-
-    def load_networks(self, suffix: str | int) -> None:
-        """Load <suffix>_net_<name>.pth into each network; missing files list the checkpoints that exist.
-
-        Every file is read and checked before any network changes, so a mismatch leaves all of them as they were.
-        """
-        save_point.recover(self.save_dir)
-        checked = {}
-        for name, net in self.networks().items():
-            path = self.checkpoint_path(suffix, name)
-            if not os.path.isfile(path):
-                raise UserError(self.missing_checkpoint_message(path, name))
-            print(f"loading the network from {path}")
-            checked[name] = checkpoint.checked_weights(checkpoint.unwrap_model(net), path,
-                                                       self.network_options_hint(name))
-        for name, net in self.networks().items():
-            checkpoint.unwrap_model(net).load_state_dict(checked[name], strict=True)
-
-    def missing_checkpoint_message(self, path: str, name: str) -> str:
-        """Explain a missing checkpoint file and list the ones available for this network."""
-        pattern = re.compile(rf"^(.+)_net_{re.escape(name)}\.pth$")
-        found = sorted(m.group(1) for f in (os.listdir(self.save_dir) if os.path.isdir(self.save_dir) else [])
-                       if (m := pattern.match(f)))
-        if not found:
-            return (f"no checkpoint '{path}': the run folder has no saved net_{name}; "
-                    "check --name and --checkpoints_dir, or train first")
-        choices = ", ".join(f"--load_iter {s[5:]}" if s.startswith("iter_") else f"--epoch {s}" for s in found)
-        return f"no checkpoint '{path}'; this run has: {choices}"
-
-    def network_options_hint(self, name: str) -> str:
-        """The options that shape network `name`, for mismatch messages."""
-        o = self.opt
-        if name.startswith("D"):
-            return f"--netD {o.netD} --n_layers_D {o.n_layers_D} --norm {o.norm} --ndf {o.ndf}"
-        dropout = " --no_dropout" if o.no_dropout else ""
-        channels = f"--input_nc {o.input_nc} --output_nc {o.output_nc}"
-        return f"--netG {o.netG} --norm {o.norm} --ngf {o.ngf}{dropout} {channels}"
-
-    def print_networks(self, verbose: bool) -> None:
-        """Print each network's parameter count (and structure when verbose)."""
-        for name, net in self.networks().items():
-            if verbose:
-                print(net)
-            count = sum(p.numel() for p in net.parameters())
-            print(f"[Network {name}] Total number of parameters : {count / 1e6:.3f} M")
 
     # training state ---------------------------------------------------------------------------------------------
 

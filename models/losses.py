@@ -8,7 +8,7 @@ from torch import nn
 
 from util.errors import unknown_name
 
-GAN_MODES = ("vanilla", "lsgan", "wgangp")
+GAN_MODES = ("vanilla", "lsgan", "wgangp")  # the --gan_mode choices
 PENALTY_KINDS = ("real", "fake", "mixed")
 
 

@@ -1,32 +1,66 @@
-"""Network factories: generators, discriminators, normalization, weight init and learning-rate schedules.
+"""Network factories: the tables of generators and discriminators, weight initialisation, and learning-rate schedules.
 
-The building blocks live in generators.py, discriminators.py, norms.py and schedulers.py; this module is the public
-face the models and options use. Networks keep the original release's state-dict layout, so its published
-weights load with strict=True.
+Each table maps an option value to what it builds (and facts about it, such as the generator's size multiple); the
+same tables give the options their `choices`, so a name is checked once, where it is parsed. The building blocks
+live in generators.py, discriminators.py, norms.py and schedulers.py. Networks keep the original release's
+state-dict layout, so its published weights load with strict=True.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from torch import nn
 from torch.nn import init
 
 from models.discriminators import NLayerDiscriminator, PixelDiscriminator
 from models.generators import ResnetBlock, ResnetGenerator, UnetBlock, UnetGenerator
-from models.norms import NORM_NAMES, SyncBatchNorm, get_norm_layer
+from models.norms import NORM_LAYERS, SyncBatchNorm, get_norm_layer
 from models.schedulers import LR_POLICIES, get_scheduler, step_scheduler
-from util.errors import unknown_name
+from util.errors import choose
 
 __all__ = [
-    "DISCRIMINATOR_NAMES", "GENERATOR_NAMES", "INIT_TYPES", "LR_POLICIES", "NORM_NAMES",
+    "DISCRIMINATORS", "GENERATORS", "INIT_TYPES", "LR_POLICIES", "NORM_LAYERS",
     "NLayerDiscriminator", "PixelDiscriminator", "ResnetBlock", "ResnetGenerator", "SyncBatchNorm", "UnetBlock",
     "UnetGenerator",
     "define_D", "define_G", "get_norm_layer", "get_scheduler", "init_net", "init_weights", "input_size_multiple",
     "step_scheduler",
 ]
 
-GENERATOR_NAMES = ("unet_256", "unet_128", "resnet_9blocks", "resnet_6blocks")
-DISCRIMINATOR_NAMES = ("basic", "n_layers", "pixel")
-INIT_TYPES = ("normal", "xavier", "kaiming", "orthogonal")
+
+@dataclass(frozen=True)
+class Generator:
+    """A `--netG` choice: how to build it from (input_nc, output_nc, ngf, norm, use_dropout), and the multiple its
+    input sides must be (a U-Net halves the image down to 1x1, a ResNet generator downsamples twice).
+    """
+
+    build: Callable[[int, int, int, str, bool], nn.Module]
+    size_multiple: int
+
+
+GENERATORS: dict[str, Generator] = {
+    "unet_256": Generator(lambda i, o, ngf, norm, drop: UnetGenerator(i, o, 8, ngf, norm, drop), 256),
+    "unet_128": Generator(lambda i, o, ngf, norm, drop: UnetGenerator(i, o, 7, ngf, norm, drop), 128),
+    "resnet_9blocks": Generator(lambda i, o, ngf, norm, drop: ResnetGenerator(i, o, ngf, norm, drop, n_blocks=9), 4),
+    "resnet_6blocks": Generator(lambda i, o, ngf, norm, drop: ResnetGenerator(i, o, ngf, norm, drop, n_blocks=6), 4),
+}
+
+# `--netD` choices, built from (input_nc, ndf, n_layers_D, norm): 'basic' is the 70x70 PatchGAN (3 layers),
+# 'n_layers' the PatchGAN with --n_layers_D layers, 'pixel' the 1x1 PixelGAN.
+DISCRIMINATORS: dict[str, Callable[[int, int, int, str], nn.Module]] = {
+    "basic": lambda input_nc, ndf, n_layers, norm: NLayerDiscriminator(input_nc, ndf, n_layers=3, norm=norm),
+    "n_layers": lambda input_nc, ndf, n_layers, norm: NLayerDiscriminator(input_nc, ndf, n_layers=n_layers, norm=norm),
+    "pixel": lambda input_nc, ndf, n_layers, norm: PixelDiscriminator(input_nc, ndf, norm=norm),
+}
+
+# `--init_type` choices: how a convolution or linear weight is drawn, given --init_gain.
+INIT_TYPES: dict[str, Callable[[nn.Parameter, float], object]] = {
+    "normal": lambda weight, gain: init.normal_(weight, 0.0, gain),
+    "xavier": lambda weight, gain: init.xavier_normal_(weight, gain=gain),
+    "kaiming": lambda weight, gain: init.kaiming_normal_(weight, a=0, mode="fan_in"),
+    "orthogonal": lambda weight, gain: init.orthogonal_(weight, gain=gain),
+}
 
 
 def init_weights(net: nn.Module, init_type: str = "normal", init_gain: float = 0.02) -> None:
@@ -35,18 +69,10 @@ def init_weights(net: nn.Module, init_type: str = "normal", init_gain: float = 0
     Convolution and linear weights: normal N(0, gain), xavier-normal (gain), kaiming-normal (fan_in) or
     orthogonal (gain); their biases 0. Batch-norm scales ~ N(1, gain), shifts 0.
     """
-    if init_type not in INIT_TYPES:
-        raise unknown_name("--init_type", init_type, INIT_TYPES)
+    draw = choose("--init_type", init_type, INIT_TYPES)
     for m in net.modules():
         if isinstance(m, nn.modules.conv._ConvNd | nn.Linear):
-            if init_type == "normal":
-                init.normal_(m.weight, 0.0, init_gain)
-            elif init_type == "xavier":
-                init.xavier_normal_(m.weight, gain=init_gain)
-            elif init_type == "kaiming":
-                init.kaiming_normal_(m.weight, a=0, mode="fan_in")
-            else:
-                init.orthogonal_(m.weight, gain=init_gain)
+            draw(m.weight, init_gain)
             if m.bias is not None:
                 init.zeros_(m.bias)
         elif isinstance(m, nn.modules.batchnorm._BatchNorm) and m.affine:
@@ -62,40 +88,18 @@ def init_net(net: nn.Module, init_type: str = "normal", init_gain: float = 0.02)
 
 def define_G(input_nc: int, output_nc: int, ngf: int, netG: str, norm: str = "batch", use_dropout: bool = False,
              init_type: str = "normal", init_gain: float = 0.02) -> nn.Module:
-    """Build and initialise the generator named `netG` (one of GENERATOR_NAMES)."""
-    if netG == "resnet_9blocks":
-        net: nn.Module = ResnetGenerator(input_nc, output_nc, ngf, norm, use_dropout, n_blocks=9)
-    elif netG == "resnet_6blocks":
-        net = ResnetGenerator(input_nc, output_nc, ngf, norm, use_dropout, n_blocks=6)
-    elif netG == "unet_256":
-        net = UnetGenerator(input_nc, output_nc, 8, ngf, norm, use_dropout)
-    elif netG == "unet_128":
-        net = UnetGenerator(input_nc, output_nc, 7, ngf, norm, use_dropout)
-    else:
-        raise unknown_name("--netG", netG, GENERATOR_NAMES)
+    """Build and initialise the generator named `netG` (a key of GENERATORS)."""
+    net = choose("--netG", netG, GENERATORS).build(input_nc, output_nc, ngf, norm, use_dropout)
     return init_net(net, init_type, init_gain)
 
 
 def define_D(input_nc: int, ndf: int, netD: str, n_layers_D: int = 3, norm: str = "batch",
              init_type: str = "normal", init_gain: float = 0.02) -> nn.Module:
-    """Build and initialise the discriminator named `netD` (one of DISCRIMINATOR_NAMES).
-
-    'basic' is the 70x70 PatchGAN (n_layers 3), 'n_layers' the PatchGAN with `n_layers_D`, 'pixel' the 1x1 one.
-    """
-    if netD == "basic":
-        net: nn.Module = NLayerDiscriminator(input_nc, ndf, n_layers=3, norm=norm)
-    elif netD == "n_layers":
-        net = NLayerDiscriminator(input_nc, ndf, n_layers=n_layers_D, norm=norm)
-    elif netD == "pixel":
-        net = PixelDiscriminator(input_nc, ndf, norm=norm)
-    else:
-        raise unknown_name("--netD", netD, DISCRIMINATOR_NAMES)
+    """Build and initialise the discriminator named `netD` (a key of DISCRIMINATORS)."""
+    net = choose("--netD", netD, DISCRIMINATORS)(input_nc, ndf, n_layers_D, norm)
     return init_net(net, init_type, init_gain)
 
 
 def input_size_multiple(netG: str) -> int:
-    """The multiple that image sides must be for generator `netG` (a U-Net needs the full 2**num_downs side)."""
-    multiples = {"unet_256": 256, "unet_128": 128, "resnet_9blocks": 4, "resnet_6blocks": 4}
-    if netG not in multiples:
-        raise unknown_name("--netG", netG, GENERATOR_NAMES)
-    return multiples[netG]
+    """The multiple that image sides must be for generator `netG`."""
+    return choose("--netG", netG, GENERATORS).size_multiple

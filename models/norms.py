@@ -10,9 +10,7 @@ import torch.distributed as dist
 import torch.distributed.nn.functional as dist_nn
 from torch import nn
 
-from util.errors import unknown_name
-
-NORM_NAMES = ("batch", "instance", "none", "syncbatch")
+from util.errors import choose
 
 
 class SyncBatchNorm(nn.BatchNorm2d):
@@ -53,17 +51,18 @@ class SyncBatchNorm(nn.BatchNorm2d):
         return out.to(input.dtype)
 
 
+# `--norm` choices: a factory `channels -> normalization module` for each.
+NORM_LAYERS: dict[str, Callable[[int], nn.Module]] = {
+    "batch": partial(nn.BatchNorm2d, affine=True, track_running_stats=True),
+    "instance": partial(nn.InstanceNorm2d, affine=False, track_running_stats=False),
+    "syncbatch": partial(SyncBatchNorm, affine=True, track_running_stats=True),
+    "none": lambda channels: nn.Identity(),
+}
+
+
 def get_norm_layer(norm_type: str) -> Callable[[int], nn.Module]:
-    """A factory `channels -> normalization module` for a norm name in NORM_NAMES."""
-    if norm_type == "batch":
-        return partial(nn.BatchNorm2d, affine=True, track_running_stats=True)
-    if norm_type == "instance":
-        return partial(nn.InstanceNorm2d, affine=False, track_running_stats=False)
-    if norm_type == "syncbatch":
-        return partial(SyncBatchNorm, affine=True, track_running_stats=True)
-    if norm_type == "none":
-        return lambda channels: nn.Identity()
-    raise unknown_name("--norm", norm_type, NORM_NAMES)
+    """The factory `channels -> normalization module` for a key of NORM_LAYERS."""
+    return choose("--norm", norm_type, NORM_LAYERS)
 
 
 def conv_bias(norm_type: str) -> bool:

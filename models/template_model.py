@@ -10,6 +10,8 @@ What to fill in when you adapt it:
   set_input                   unpack a batch from your dataset (see data/template_dataset.py)
   forward                     compute outputs; used by training and by test.py
   optimize_parameters         losses, backward passes and optimizer steps for one batch
+  data_dependent_initialize   (optional) build parts whose size depends on the data from the first batch
+  compute_visuals             (optional) derive extra images to show after forward
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import torch
 from torch import nn
 
 from models import networks
@@ -45,15 +46,13 @@ class TemplateModel(BaseModel):
             opt.input_nc, opt.output_nc, opt.ngf, opt.netG, opt.norm, not opt.no_dropout, opt.init_type, opt.init_gain))
         if self.isTrain:  # test.py builds only what inference needs
             self.criterion = nn.L1Loss()
-            self.optimizer = torch.optim.Adam(self.netG.parameters(), lr=opt.lr, betas=(opt.beta1, 0.999))
-            self.optimizers = [self.optimizer]  # BaseModel attaches the learning-rate schedules to these
+            self.optimizer = self.adam(self.netG.parameters())  # Adam with --lr and --beta1
+            self.optimizers = [self.optimizer]  # each gets a learning-rate schedule and is saved for resuming
 
     def set_input(self, input: dict[str, Any]) -> None:
         """Take a batch (a dict from the dataset's __getitem__, collated) and move it to the device."""
-        a_to_b = self.opt.direction == "AtoB"
-        self.data_A = input["A" if a_to_b else "B"].to(self.device, non_blocking=True)
-        self.data_B = input["B" if a_to_b else "A"].to(self.device, non_blocking=True)
-        self.image_paths = input["A_paths" if a_to_b else "B_paths"]  # test.py names result files after these
+        # (source, target) following --direction; also keeps the source paths, which test.py names results after
+        self.data_A, self.data_B = self.paired_input(input)
         self.check_image_size(self.data_A)
 
     def forward(self) -> None:

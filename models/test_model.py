@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import re
 from typing import Any
 
 from models import networks
@@ -50,14 +48,3 @@ class TestModel(BaseModel):
 
     def optimize_parameters(self) -> None:
         raise UserError("--model test cannot be trained; use --model cycle_gan or pix2pix")
-
-    def missing_checkpoint_message(self, path: str, name: str) -> str:
-        """Point a user with another run's generator files (e.g. a CycleGAN's G_A, G_B) at --model_suffix."""
-        pattern = re.compile(rf"^{re.escape(str(self.load_suffix()))}_net_G(\w*)\.pth$")
-        files = sorted(os.listdir(self.save_dir)) if os.path.isdir(self.save_dir) else []
-        suffixes = [m.group(1) for f in files if (m := pattern.match(f))]
-        if not suffixes:
-            return super().missing_checkpoint_message(path, name)
-        found = ", ".join(f"{self.load_suffix()}_net_G{s}.pth" for s in suffixes)
-        choices = " or ".join(f"--model_suffix {s}" if s else "--model_suffix ''" for s in suffixes)
-        return f"no checkpoint '{path}'; the run folder has {found}: pick a generator with {choices}"

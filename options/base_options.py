@@ -12,19 +12,23 @@ import data
 import models
 from models import networks
 from util import distributed, precision
+from util.device import select_device
 from util.errors import UserError, unknown_name
 
 
-def names(valid) -> str:
-    """Choices for a help text."""
-    return ", ".join(valid)
-
-
 class OptionParser(argparse.ArgumentParser):
-    """An ArgumentParser whose mistakes become one-line UserErrors instead of usage dumps."""
+    """An ArgumentParser whose mistakes become one-line UserErrors instead of usage dumps.
+
+    A value outside an option's `choices` (the tables of networks, norms, schedules, ...) is refused here, once,
+    with the list of valid names.
+    """
 
     def error(self, message: str) -> NoReturn:
         raise UserError(f"{message} (see --help)")
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if action.choices is not None and value not in action.choices:
+            raise unknown_name(action.option_strings[0], value, action.choices)
 
 
 class BaseOptions:
@@ -41,29 +45,31 @@ class BaseOptions:
         p.add_argument("--gpu_ids", type=str, default="",
                        help="'' picks CUDA when present, '-1' forces CPU, '0' picks cuda:0 (use torchrun for more)")
         # model
-        p.add_argument("--model", type=str, default="cycle_gan", help=f"model: {names(models.model_names())}")
+        p.add_argument("--model", type=str, default="cycle_gan", help=f"model: {', '.join(models.model_names())}")
         p.add_argument("--input_nc", type=int, default=3, help="input image channels: 3 RGB, 1 grayscale")
         p.add_argument("--output_nc", type=int, default=3, help="output image channels: 3 RGB, 1 grayscale")
         p.add_argument("--ngf", type=int, default=64, help="generator filters in the last conv layer")
         p.add_argument("--ndf", type=int, default=64, help="discriminator filters in the first conv layer")
-        p.add_argument("--netD", type=str, default="basic", help=f"D: {names(networks.DISCRIMINATOR_NAMES)}")
-        p.add_argument("--netG", type=str, default="resnet_9blocks", help=f"G: {names(networks.GENERATOR_NAMES)}")
+        p.add_argument("--netD", type=str, default="basic", choices=networks.DISCRIMINATORS,
+                       help="discriminator: the 70x70 PatchGAN (basic), one with --n_layers_D layers, or per pixel")
+        p.add_argument("--netG", type=str, default="resnet_9blocks", choices=networks.GENERATORS, help="generator")
         p.add_argument("--n_layers_D", type=int, default=3, help="discriminator depth when --netD n_layers")
-        p.add_argument("--norm", type=str, default="instance", help=f"normalization: {names(networks.NORM_NAMES)}")
-        p.add_argument("--init_type", type=str, default="normal", help=f"weight init: {names(networks.INIT_TYPES)}")
+        p.add_argument("--norm", type=str, default="instance", choices=networks.NORM_LAYERS, help="normalization")
+        p.add_argument("--init_type", type=str, default="normal", choices=networks.INIT_TYPES, help="weight init")
         p.add_argument("--init_gain", type=float, default=0.02, help="scale for normal, xavier and orthogonal init")
         p.add_argument("--no_dropout", action="store_true", help="no dropout in the generator")
         # data
-        p.add_argument("--dataset_mode", type=str, default="unaligned", help=f"dataset: {names(data.dataset_modes())}")
-        p.add_argument("--direction", type=str, default="AtoB", help="AtoB or BtoA")
+        p.add_argument("--dataset_mode", type=str, default="unaligned",
+                       help=f"dataset: {', '.join(data.dataset_modes())}")
+        p.add_argument("--direction", type=str, default="AtoB", choices=("AtoB", "BtoA"), help="translation direction")
         p.add_argument("--serial_batches", action="store_true", help="keep file order instead of shuffling")
         p.add_argument("--num_threads", type=int, default=4, help="data-loading worker processes")
         p.add_argument("--batch_size", type=int, default=1, help="batch size (per process)")
         p.add_argument("--load_size", type=int, default=286, help="resize images to this size")
         p.add_argument("--crop_size", type=int, default=256, help="then crop to this size")
         p.add_argument("--max_dataset_size", type=int, default=float("inf"), help="use at most this many samples")
-        p.add_argument("--preprocess", type=str, default="resize_and_crop",
-                       help="resize_and_crop, crop, scale_width, scale_width_and_crop or none")
+        p.add_argument("--preprocess", type=str, default="resize_and_crop", choices=data.PREPROCESS_MODES,
+                       help="how images are resized and cropped (see README: datasets)")
         p.add_argument("--no_flip", action="store_true", help="no horizontal-flip augmentation")
         p.add_argument("--skip_bad_images", action="store_true",
                        help="skip unreadable image files (one warning each) instead of stopping")
@@ -108,25 +114,17 @@ class BaseOptions:
         if opt.suffix:
             opt.name = f"{opt.name}_{opt.suffix.format(**vars(opt))}"
         self.validate(opt)
-        opt.device = distributed.select_device(opt.gpu_ids)
+        opt.device = select_device(opt.gpu_ids)
         precision.check_amp(opt.amp, opt.device)
         if distributed.is_main_process():
             self.print_options(opt)
         return opt
 
     def validate(self, opt: argparse.Namespace) -> None:
-        """Reject choices and combinations that cannot work, each with a one-line fix."""
-        choices = {
-            "netG": networks.GENERATOR_NAMES,
-            "netD": networks.DISCRIMINATOR_NAMES,
-            "norm": networks.NORM_NAMES,
-            "init_type": networks.INIT_TYPES,
-            "direction": ("AtoB", "BtoA"),
-            "preprocess": data.PREPROCESS_MODES,
-        }
-        for option, valid in choices.items():
-            if getattr(opt, option) not in valid:
-                raise unknown_name(f"--{option}", getattr(opt, option), valid)
+        """Reject combinations and ranges that cannot work, each with a one-line fix; set derived values once.
+
+        (Names outside an option's choices were refused while parsing.)
+        """
         crops = "crop" in opt.preprocess
         resizes = "resize" in opt.preprocess or "scale_width" in opt.preprocess
         if crops and resizes and opt.crop_size > opt.load_size:
@@ -180,11 +178,3 @@ def options_to_json(opt: argparse.Namespace) -> dict[str, Any]:
         out[key] = value
     return out
 
-
-def load_options_json(path: str) -> dict[str, Any]:
-    """Read options saved by print_options (infinity restored)."""
-    with open(path) as f:
-        values = json.load(f)
-    if values.get("max_dataset_size") is None:
-        values["max_dataset_size"] = float("inf")
-    return values

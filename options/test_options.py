@@ -20,6 +20,6 @@ class TestOptions(BaseOptions):
         p.add_argument("--eval", action="store_true",
                        help="eval mode at test time (off keeps dropout and batch statistics, as in the pix2pix paper)")
         p.add_argument("--num_test", type=int, default=50, help="how many test images to run")
-        p.set_defaults(model="test")
+        p.set_defaults(model="test", serial_batches=True, no_flip=True)  # results follow the input order, unflipped
         p.set_defaults(load_size=p.get_default("crop_size"))
         return p

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import warnings
 
 from models import losses, networks
 from options.base_options import BaseOptions
-from util import distributed
-from util.errors import UserError, unknown_name
+from util import distributed, messages
+from util.errors import UserError
 
 
 class TrainOptions(BaseOptions):
@@ -40,31 +39,26 @@ class TrainOptions(BaseOptions):
         p.add_argument("--n_epochs_decay", type=int, default=100, help="epochs of linear decay to zero")
         p.add_argument("--beta1", type=float, default=0.5, help="Adam beta1")
         p.add_argument("--lr", type=float, default=0.0002, help="initial Adam learning rate")
-        p.add_argument("--gan_mode", type=str, default="lsgan", help=f"GAN objective: {', '.join(losses.GAN_MODES)}")
+        p.add_argument("--gan_mode", type=str, default="lsgan", choices=losses.GAN_MODES, help="GAN objective")
         p.add_argument("--pool_size", type=int, default=50, help="image-pool size for discriminator updates (0 = off)")
-        p.add_argument("--lr_policy", type=str, default="linear", help=f"schedule: {', '.join(networks.LR_POLICIES)}")
+        p.add_argument("--lr_policy", type=str, default="linear", choices=networks.LR_POLICIES,
+                       help="learning-rate schedule (see README)")
         p.add_argument("--lr_decay_iters", type=int, default=50, help="step size of the step schedule, in epochs")
         return p
 
     def validate(self, opt: argparse.Namespace) -> None:
         super().validate(opt)
-        if opt.gan_mode not in losses.GAN_MODES:
-            raise unknown_name("--gan_mode", opt.gan_mode, losses.GAN_MODES)
-        if opt.lr_policy not in networks.LR_POLICIES:
-            raise unknown_name("--lr_policy", opt.lr_policy, networks.LR_POLICIES)
         for option in ("display_freq", "update_html_freq", "print_freq", "save_latest_freq", "save_epoch_freq"):
             if getattr(opt, option) < 1:
                 raise UserError(f"--{option} must be a positive number, got {getattr(opt, option)}")
         if opt.epoch_count is not None and opt.epoch_count < 1:
             raise UserError(f"--epoch_count must be 1 or more, got {opt.epoch_count}")
         if opt.epoch_count is None and not opt.continue_train:
-            opt.epoch_count = 1  # a resumed run takes it from its training state (util/resume.py)
+            opt.epoch_count = 1  # a resumed run takes it from its training state (train.py: resume)
         if opt.n_epochs < 0 or opt.n_epochs_decay < 0 or opt.n_epochs + opt.n_epochs_decay < 1:
             raise UserError("--n_epochs and --n_epochs_decay must not be negative and must add up to at least 1")
         if opt.norm == "batch" and distributed.get_world_size() > 1:
             # Per-process batch statistics would make the model depend on how the batch is split across GPUs.
-            if distributed.is_main_process():
-                warnings.warn("--norm batch with several processes: using --norm syncbatch instead, so batch "
-                              "statistics cover the whole batch across processes (checkpoints stay interchangeable)",
-                              stacklevel=2)
+            messages.warn("--norm batch with several processes: using --norm syncbatch instead, so batch "
+                          "statistics cover the whole batch across processes (checkpoints stay interchangeable)")
             opt.norm = "syncbatch"

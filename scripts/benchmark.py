@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from util.allocator import keep_freed_memory  # noqa: E402
+from util.errors import UserError, exit_on_user_error  # noqa: E402
 
 CASES = ("pix2pix", "cycle_gan", "inference")
 CASE_OPTIONS = {
@@ -67,9 +68,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def build_model(case: str, amp: str, compiled: bool, channels_last: bool, device: str, size: int, workdir: str):
-    """The real model of `case`, set up as train.py / test.py would, without reading any data."""
-    from models import create_model
+def build_model(case: str, amp: str, compiled: bool, channels_last: bool, device: str, size: int, workdir: str,
+                batch: dict):
+    """The real model of `case`, set up as train.py / test.py would, without reading any data (`batch` stands in
+    for the first one).
+    """
+    from models import create_model, prepare_to_run
     from options.test_options import TestOptions
     from options.train_options import TrainOptions
 
@@ -82,11 +86,12 @@ def build_model(case: str, amp: str, compiled: bool, channels_last: bool, device
     with contextlib.redirect_stdout(io.StringIO()):
         opt = options.parse(argv)
         model = create_model(opt)
+        model.data_dependent_initialize(batch)
+        model.setup()
+        prepare_to_run(model, opt, ddp=False)  # no checkpoint to load: random weights run just as fast
         if case == "inference":
-            model.accelerate_networks(opt)  # no checkpoint to load: random weights run just as fast
             model.eval()
         else:
-            model.setup(opt)
             model.train()
     return model, opt
 
@@ -142,11 +147,11 @@ def run_one(case: str, amp: str, compiled: bool, args: argparse.Namespace) -> di
     """Time one setting in this process."""
     device = resolve_device(args)
     with tempfile.TemporaryDirectory() as workdir:
-        model, opt = build_model(case, amp, compiled, args.channels_last, device, args.size, workdir)
         batch = args.test_batch_size if case == "inference" else 1
         images = torch.rand(batch, 3, args.size, args.size) * 2 - 1
         data = {"A": images, "B": images.flip(-1), "A_paths": [f"{i}.png" for i in range(batch)],
                 "B_paths": [f"{i}.png" for i in range(batch)]}
+        model, opt = build_model(case, amp, compiled, args.channels_last, device, args.size, workdir, data)
         step = model.test if case == "inference" else model.optimize_parameters
         if opt.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(opt.device)
@@ -225,6 +230,7 @@ def measure_peaks(amps: list[str], passthrough: list[str]) -> dict[str, float]:
     return peaks
 
 
+@exit_on_user_error
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
@@ -239,8 +245,7 @@ def main(argv: list[str] | None = None) -> None:
         passthrough = [a for a in passthrough if a != args.json]
     for case in args.cases.split(","):
         if case not in CASES:
-            print(f"error: unknown case '{case}' in --cases; choose from {', '.join(CASES)}", file=sys.stderr)
-            sys.exit(2)
+            raise UserError(f"unknown case '{case}' in --cases; choose from {', '.join(CASES)}")
     amps = args.amp.split(",")
     peaks = measure_peaks(amps, passthrough) if args.peak else {}
     results = []

@@ -33,10 +33,10 @@ def score(images: Path) -> tuple[float, float, int]:
     return float(np.mean(fake_errors)), float(np.mean(input_errors)), len(fake_errors)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("images", type=Path, help="the images/ folder of a test.py results page")
-    fake_error, input_error, count = score(parser.parse_args().images)
+    fake_error, input_error, count = score(parser.parse_args(argv).images)
     print(f"demo_shapes A -> B over {count} test images: G_A error {fake_error:.1f} levels "
           f"(returning the input: {input_error:.1f}; ratio {fake_error / input_error:.2f})")
 

@@ -17,21 +17,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from data import create_dataset  # noqa: E402
-from models import create_model  # noqa: E402
+from models import create_model, setup_for_test  # noqa: E402
 from options.test_options import TestOptions  # noqa: E402
 from util.errors import exit_on_user_error  # noqa: E402
 
 
 @exit_on_user_error
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     with contextlib.redirect_stdout(io.StringIO()):
-        opt = TestOptions().parse()
-        opt.serial_batches, opt.no_flip = True, True
+        opt = TestOptions().parse(argv)
         dataset = create_dataset(opt)
         model = create_model(opt)
-        model.setup(opt)
-    if opt.eval:
-        model.eval()
+        setup_for_test(model, opt, dataset.first_batch())
     total, count = 0.0, 0
     for batch in dataset:
         if count >= opt.num_test:

@@ -1,23 +1,59 @@
-"""Shared test helpers: tiny datasets on disk and running the command-line tools."""
+"""Shared test helpers: tiny datasets on disk, tiny models, training in-process, and running the commands.
+
+Commands run in-process (`run_main`) unless a test needs a real process (signals, torchrun, the shell scripts);
+`run_tool` starts a fresh interpreter for those.
+"""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import importlib.util
+import io
 import os
+import shutil
+import signal
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
+
+from data import create_dataset
+from models import create_model, prepare_to_run
+from models.base_model import BaseModel
+from options.test_options import TestOptions
+from options.train_options import TrainOptions
+from util import checkpoint
+from util.reproducibility import seed_everything
+from util.visualizer import Visualizer
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "tests" / "reference"
 
+# Tiny networks run far faster on one thread, above all on a busy machine.
+torch.set_num_threads(1)
+
 # A tiny pix2pix that trains in seconds on the CPU (unet_128 needs 128-pixel sides).
 TINY_PIX2PIX = ["--model", "pix2pix", "--netG", "unet_128", "--ngf", "8", "--ndf", "8", "--load_size", "128",
                 "--crop_size", "128", "--num_threads", "0", "--gpu_ids", "-1"]
+TINY_CYCLE_GAN = ["--model", "cycle_gan", "--netG", "resnet_6blocks", "--ngf", "8", "--ndf", "8", "--load_size", "32",
+                  "--crop_size", "32", "--num_threads", "0", "--gpu_ids", "-1"]
+# Smaller still, at 32 px, for runs that train several epochs (resume, crash safety, reliability).
+TINY_RUNS = {
+    "pix2pix": ["--model", "pix2pix", "--netG", "resnet_6blocks", "--ngf", "4", "--ndf", "4", "--load_size", "40",
+                "--crop_size", "32", "--num_threads", "0", "--gpu_ids", "-1"],
+    "cycle_gan": ["--model", "cycle_gan", "--netG", "resnet_6blocks", "--ngf", "4", "--ndf", "4", "--load_size",
+                  "40", "--crop_size", "32", "--pool_size", "3", "--num_threads", "0", "--gpu_ids", "-1"],
+}
 
+
+# ---------------------------------------------------------------------------------------------------- data on disk
 
 def write_aligned_images(folder: Path, count: int, size: int = 128, seed: int = 0) -> list[Path]:
     """Write `count` A|B images (2*size x size) where B is a fixed function of A (colours inverted)."""
@@ -49,6 +85,19 @@ def write_noise_images(folder: Path, count: int, size: int = 32, seed: int = 0, 
     return paths
 
 
+def write_unaligned_images(root: Path, count: int, size: int = 40, seed: int = 3) -> Path:
+    """trainA/ and trainB/ under `root`, `count` noise images each; returns `root`."""
+    write_noise_images(root / "trainA", count, size, seed)
+    write_noise_images(root / "trainB", count, size, seed + 1)
+    return root
+
+
+def images_as_tensor(paths) -> torch.Tensor:
+    """RGB image files as one batch in [-1, 1]."""
+    arrays = np.stack([np.asarray(Image.open(p)) for p in paths])
+    return torch.tensor(arrays).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
 @pytest.fixture
 def aligned_root(tmp_path: Path) -> Path:
     """A dataroot with train/ (6 pairs) and test/ (3 pairs) of 128x128 aligned images."""
@@ -58,29 +107,144 @@ def aligned_root(tmp_path: Path) -> Path:
     return root
 
 
+def make_opt(dataroot: Path | str = ".", **overrides) -> argparse.Namespace:
+    """Dataset options as the parser would produce them, small and deterministic by default."""
+    opt = dict(
+        dataroot=str(dataroot),
+        phase="train",
+        dataset_mode="aligned",
+        direction="AtoB",
+        input_nc=3,
+        output_nc=3,
+        serial_batches=True,
+        num_threads=0,
+        batch_size=1,
+        load_size=32,
+        crop_size=32,
+        max_dataset_size=float("inf"),
+        preprocess="resize_and_crop",
+        no_flip=True,
+        isTrain=True,
+        seed=None,
+        skip_bad_images=False,
+        device=torch.device("cpu"),
+    )
+    opt.update(overrides)
+    return argparse.Namespace(**opt)
+
+
+# ---------------------------------------------------------------------------------------------------- models
+
+def build_model(root: Path | str, checkpoints: Path | str, *args: str, train: bool = True
+                ) -> tuple[argparse.Namespace, BaseModel]:
+    """Parse train (or test) options, build the model and set it up as the entry points do (no weights loaded, no
+    data-dependent parts, no DDP): schedules, --channels_last, --compile.
+    """
+    options = TrainOptions() if train else TestOptions()
+    opt = options.parse(["--dataroot", str(root), "--checkpoints_dir", str(checkpoints), *args])
+    model = create_model(opt)
+    model.setup()
+    prepare_to_run(model, opt, ddp=False)
+    return opt, model
+
+
+def save_weights(model: BaseModel, folder: Path | str, suffix: str = "latest") -> None:
+    """Write the model's networks as `<suffix>_net_<name>.pth`, as published weights come (no training state)."""
+    os.makedirs(folder, exist_ok=True)
+    for name, weights in model.network_state_dicts().items():
+        checkpoint.atomic_save(weights, os.path.join(folder, checkpoint.network_file(suffix, name)))
+
+
+def run_training(root: Path, ck: Path, name: str, args: list[str], stop_after: int = 0,
+                 prepare: Callable[[BaseModel], None] | None = None) -> BaseModel:
+    """Train in this process as train.py does; with `stop_after`, send SIGTERM to ourselves after that step;
+    `prepare` may alter the model before training.
+    """
+    train = load_script("train.py")
+    opt = TrainOptions().parse(["--dataroot", str(root), "--checkpoints_dir", str(ck), "--name", name, *args])
+    seed_everything(opt.seed)
+    dataset = create_dataset(opt)
+    model = create_model(opt)
+    visualizer = Visualizer(opt)
+    run = train.prepare(opt, dataset, model)
+    if prepare:
+        prepare(model)
+    if stop_after:
+        step, steps = model.optimize_parameters, []
+
+        def step_then_signal() -> None:
+            step()
+            steps.append(1)
+            if len(steps) == stop_after:
+                signal.raise_signal(signal.SIGTERM)
+
+        model.optimize_parameters = step_then_signal
+    try:
+        train.train(opt, dataset, model, run, visualizer)
+    finally:
+        visualizer.close()
+    return model
+
+
+@contextlib.contextmanager
+def installed_model(name: str) -> Iterator[None]:
+    """Put tests/user_models/<name>_model.py into models/ (as a user adds a model file) for the duration."""
+    target = ROOT / "models" / f"{name}_model.py"
+    shutil.copyfile(ROOT / "tests" / "user_models" / f"{name}_model.py", target)
+    try:
+        yield
+    finally:
+        target.unlink()
+        for cached in (ROOT / "models" / "__pycache__").glob(f"{name}_model.*.pyc"):
+            cached.unlink()
+        sys.modules.pop(f"models.{name}_model", None)
+
+
+# ---------------------------------------------------------------------------------------------------- commands
+
+_scripts: dict[str, ModuleType] = {}
+
+
+def load_script(path: str) -> ModuleType:
+    """An entry point of the repository (train.py, test.py, scripts/*.py) imported as a module, once."""
+    if path not in _scripts:
+        name = "script_" + path.removesuffix(".py").replace("/", "_")
+        spec = importlib.util.spec_from_file_location(name, ROOT / path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+        _scripts[path] = module
+    return _scripts[path]
+
+
+def run_main(script: str, *args: str) -> subprocess.CompletedProcess:
+    """Run an entry point's main(argv) in this process, capturing what it prints, like `run_tool` does in a fresh
+    interpreter (an exception other than SystemExit propagates, traceback and all).
+    """
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            load_script(script).main(list(args))
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else 1
+    return subprocess.CompletedProcess([script, *args], code, out.getvalue(), err.getvalue())
+
+
 def run_tool(script: str, *args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run train.py / test.py (or another script of the repo) in a fresh interpreter."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
     return subprocess.run([sys.executable, str(ROOT / script), *args], cwd=cwd or ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
 def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
-    """Exit status 2, one `error:` line on stderr mentioning every fragment, no traceback."""
+    """Exit status 2, one `error:` line on stderr mentioning every fragment, no traceback (of `run_main` or
+    `run_tool`).
+    """
     assert result.returncode == 2, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
-
-
-@pytest.fixture
-def single_thread():
-    """Run torch on one thread for the test: tiny networks are faster so, and two threads spin on a busy machine."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

@@ -76,7 +76,7 @@ def test_legacy_instance_norm_stats_and_prefixes_are_dropped(tmp_path):
     path = tmp_path / "old.pth"
     torch.save(legacy, path)
     fresh = WithInstanceNorm()
-    checkpoint.load_weights(fresh, str(path), "--norm instance")
+    fresh.load_state_dict(checkpoint.checked_weights(fresh, str(path), "--norm instance"))
     assert torch.equal(fresh.conv.weight, net.conv.weight)
 
 
@@ -84,7 +84,7 @@ def test_mismatch_names_options_and_keys(tmp_path):
     path = tmp_path / "other.pth"
     torch.save(WithInstanceNorm(8).state_dict(), path)
     with pytest.raises(UserError) as err:
-        checkpoint.load_weights(WithInstanceNorm(4), str(path), "--netG resnet_9blocks --ngf 4")
+        checkpoint.checked_weights(WithInstanceNorm(4), str(path), "--netG resnet_9blocks --ngf 4")
     message = str(err.value)
     assert "--ngf 4" in message and "conv.weight has shape [8, 3, 3, 3]" in message and "\n" not in message
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.conftest import TINY_PIX2PIX, assert_user_error, run_tool, write_aligned_images
+from tests.conftest import TINY_PIX2PIX, assert_user_error, run_main, write_aligned_images
 
 
 def train_args(root: Path, ck: Path, *extra: str) -> list[str]:
@@ -24,10 +24,10 @@ def trained(tmp_path_factory):
     write_aligned_images(root / "train", 4, seed=1)
     write_aligned_images(root / "test", 3, seed=2)
     ck, results = tmp / "ck", tmp / "results"
-    train = run_tool("train.py", *train_args(root, ck, "--n_epochs", "2", "--n_epochs_decay", "1",
+    train = run_main("train.py", *train_args(root, ck, "--n_epochs", "2", "--n_epochs_decay", "1",
                                              "--print_freq", "2", "--display_freq", "2", "--update_html_freq", "2"))
     assert train.returncode == 0, train.stderr[-3000:]
-    test = run_tool("test.py", *train_args(root, ck, "--results_dir", str(results)))
+    test = run_main("test.py", *train_args(root, ck, "--results_dir", str(results)))
     assert test.returncode == 0, test.stderr[-3000:]
     return root, ck, results, train, test
 
@@ -66,13 +66,13 @@ def test_test_page_has_a_row_per_image(trained):
 
 def test_continue_train_and_load_iter(trained, tmp_path):
     root, ck, results, _, _ = trained
-    more = run_tool("train.py", *train_args(root, ck, "--continue_train", "--epoch", "3", "--epoch_count", "4",
+    more = run_main("train.py", *train_args(root, ck, "--continue_train", "--epoch", "3", "--epoch_count", "4",
                                             "--n_epochs", "2", "--n_epochs_decay", "2", "--save_latest_freq", "4",
                                             "--save_by_iter"))
     assert more.returncode == 0, more.stderr[-3000:]
     # the image counter carries on from the saved training state: 3 epochs of 4 images, then 4 more
     assert (ck / "run" / "4_net_G.pth").is_file() and (ck / "run" / "iter_16_net_G.pth").is_file()
-    by_iter = run_tool("test.py", *train_args(root, ck, "--results_dir", str(tmp_path), "--load_iter", "16",
+    by_iter = run_main("test.py", *train_args(root, ck, "--results_dir", str(tmp_path), "--load_iter", "16",
                                               "--num_test", "1", "--eval"))
     assert by_iter.returncode == 0, by_iter.stderr[-3000:]
     page = tmp_path / "run" / "test_latest_iter16" / "index.html"
@@ -81,26 +81,26 @@ def test_continue_train_and_load_iter(trained, tmp_path):
 
 def test_missing_checkpoint_lists_the_existing_ones(trained, tmp_path):
     root, ck, _, _, _ = trained
-    result = run_tool("test.py", *train_args(root, ck, "--results_dir", str(tmp_path), "--epoch", "7"))
+    result = run_main("test.py", *train_args(root, ck, "--results_dir", str(tmp_path), "--epoch", "7"))
     assert_user_error(result, "7_net_G.pth", "--epoch 3", "--epoch latest")
 
 
 def test_checkpoint_of_another_architecture(trained, tmp_path):
     root, ck, _, _, _ = trained
-    result = run_tool("test.py", *train_args(root, ck, "--results_dir", str(tmp_path), "--ngf", "16"))
+    result = run_main("test.py", *train_args(root, ck, "--results_dir", str(tmp_path), "--ngf", "16"))
     assert_user_error(result, "--ngf 16", "does not fit")
 
 
 def test_bad_dataroot(tmp_path):
-    result = run_tool("train.py", *train_args(tmp_path / "nowhere", tmp_path / "ck"))
+    result = run_main("train.py", *train_args(tmp_path / "nowhere", tmp_path / "ck"))
     assert_user_error(result, "nowhere")
     (tmp_path / "empty" / "train").mkdir(parents=True)
-    result = run_tool("train.py", *train_args(tmp_path / "empty", tmp_path / "ck"))
+    result = run_main("train.py", *train_args(tmp_path / "empty", tmp_path / "ck"))
     assert_user_error(result, "train")
 
 
 def test_unknown_names_list_the_valid_ones(tmp_path):
-    result = run_tool("train.py", *train_args(tmp_path, tmp_path / "ck", "--netG", "unet_64"))
+    result = run_main("train.py", *train_args(tmp_path, tmp_path / "ck", "--netG", "unet_64"))
     assert_user_error(result, "unet_64", "unet_128", "resnet_9blocks")
 
 
@@ -108,16 +108,16 @@ def test_corrupt_and_odd_width_images_are_named(tmp_path):
     root = tmp_path / "pairs"
     write_aligned_images(root / "train", 2)
     (root / "train" / "000.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
-    result = run_tool("train.py", *train_args(root, tmp_path / "ck", "--serial_batches"))
+    result = run_main("train.py", *train_args(root, tmp_path / "ck", "--serial_batches"))
     assert_user_error(result, "000.png")
     (root / "train" / "000.png").unlink()
     Image.new("RGB", (255, 128)).save(root / "train" / "odd.png")
-    result = run_tool("train.py", *train_args(root, tmp_path / "ck", "--preprocess", "none"))
+    result = run_main("train.py", *train_args(root, tmp_path / "ck", "--preprocess", "none"))
     assert_user_error(result, "odd.png", "255")
 
 
 def test_image_size_unet_cannot_take(tmp_path):
     root = tmp_path / "pairs"
     write_aligned_images(root / "train", 1, size=96)
-    result = run_tool("train.py", *train_args(root, tmp_path / "ck", "--preprocess", "none"))
+    result = run_main("train.py", *train_args(root, tmp_path / "ck", "--preprocess", "none"))
     assert_user_error(result, "unet_128", "multiples of 128", "96x96")

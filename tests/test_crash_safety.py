@@ -14,8 +14,7 @@ import pytest
 import torch
 
 from tests.conftest import ROOT, write_aligned_images
-from util.checkpoint import safe_load
-from util.save_point import read_state
+from util.checkpoint import read_state, safe_load
 
 # 6 images x 4 epochs of a tiny pix2pix, saving after every image so that kills often land inside a save.
 ARGS = ["--model", "pix2pix", "--netG", "resnet_6blocks", "--ngf", "4", "--ndf", "4", "--load_size", "40",

@@ -13,21 +13,11 @@ from torch import nn
 
 from data import create_dataset
 from datasets.make_demo_dataset import make_unpaired, true_a_to_b
-from models import create_model
-from options.train_options import TrainOptions
-from tests.conftest import REFERENCE
-
-pytestmark = pytest.mark.usefixtures("single_thread")
-
-TINY_CYCLE_GAN = ["--model", "cycle_gan", "--netG", "resnet_6blocks", "--ngf", "8", "--ndf", "8", "--load_size", "32",
-                  "--crop_size", "32", "--num_threads", "0", "--gpu_ids", "-1"]
+from tests.conftest import REFERENCE, TINY_CYCLE_GAN, build_model, images_as_tensor, save_weights
 
 
 def build(tmp_path, *args: str, base: list[str] = TINY_CYCLE_GAN):
-    opt = TrainOptions().parse(["--dataroot", str(tmp_path), "--checkpoints_dir", str(tmp_path / "ck"), *base, *args])
-    model = create_model(opt)
-    model.setup(opt)
-    return opt, model
+    return build_model(tmp_path, tmp_path / "ck", *base, *args)
 
 
 class Scale(nn.Module):
@@ -157,7 +147,7 @@ def test_networks_optimizers_and_checkpoint_layout(tmp_path):
     assert {id(p) for group in model.optimizer_G.param_groups for p in group["params"]} == g_params
     d_params = {id(p) for net in (model.netD_A, model.netD_B) for p in net.parameters()}
     assert {id(p) for group in model.optimizer_D.param_groups for p in group["params"]} == d_params
-    model.save_networks("latest")
+    save_weights(model, tmp_path / "ck" / opt.name)
     names = sorted(p.name for p in (tmp_path / "ck" / opt.name).glob("*.pth"))
     assert names == ["latest_net_D_A.pth", "latest_net_D_B.pth", "latest_net_G_A.pth", "latest_net_G_B.pth"]
 
@@ -168,11 +158,6 @@ def test_direction_btoa_swaps_domains(tmp_path):
     model.set_input(batch)
     assert torch.equal(model.real_A, batch["B"]) and torch.equal(model.real_B, batch["A"])
     assert model.get_image_paths() == ["b0", "b1"]
-
-
-def images_as_tensor(paths) -> torch.Tensor:
-    arrays = np.stack([np.asarray(Image.open(p)) for p in paths])
-    return torch.tensor(arrays).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
 def test_learns_the_channel_rotation(tmp_path):

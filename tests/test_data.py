@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,36 +11,14 @@ import pytest
 import torch
 from PIL import Image
 
-import data.base_dataset as base_dataset
 from data import DatasetLoader, create_dataset, dataset_modes, find_dataset_using_name, get_option_setter
 from data.aligned_dataset import AlignedDataset
 from data.base_dataset import PREPROCESS_MODES, get_params, get_transform
 from data.image_folder import is_image_file, load_image, make_dataset
+from options.train_options import TrainOptions
+from tests.conftest import make_opt
+from util import messages
 from util.errors import UserError
-
-
-def make_opt(dataroot: Path | str = ".", **overrides) -> argparse.Namespace:
-    """Options as the parser would produce them, small and deterministic by default."""
-    opt = dict(
-        dataroot=str(dataroot),
-        phase="train",
-        dataset_mode="aligned",
-        direction="AtoB",
-        input_nc=3,
-        output_nc=3,
-        serial_batches=True,
-        num_threads=0,
-        batch_size=1,
-        load_size=32,
-        crop_size=32,
-        max_dataset_size=float("inf"),
-        preprocess="resize_and_crop",
-        no_flip=True,
-        isTrain=True,
-        device=torch.device("cpu"),
-    )
-    opt.update(overrides)
-    return argparse.Namespace(**opt)
 
 
 def noise(w: int, h: int, seed: int = 0) -> np.ndarray:
@@ -127,17 +104,18 @@ def test_preprocess_output_size_non_square(preprocess: str, load_size: int, crop
     assert get_transform(opt)(img).shape == (3, expected[1], expected[0])
 
 
-def test_none_rounds_to_multiple_of_4_and_warns_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(base_dataset, "_size_warning_shown", False)
+def test_none_rounds_to_multiple_of_4_and_warns_once(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(messages, "_shown_once", set())
     transform = get_transform(make_opt(preprocess="none"))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert transform(Image.fromarray(noise(102, 61))).shape == (3, 60, 104)
-        assert transform(Image.fromarray(noise(99, 33))).shape == (3, 32, 100)
-        assert transform(Image.fromarray(noise(2, 2))).shape == (3, 4, 4)
-        assert transform(Image.fromarray(noise(40, 20))).shape == (3, 20, 40)
-    assert len(caught) == 1
-    assert "102x61" in str(caught[0].message) and "104x60" in str(caught[0].message)
+    capsys.readouterr()
+    assert transform(Image.fromarray(noise(102, 61))).shape == (3, 60, 104)
+    assert transform(Image.fromarray(noise(99, 33))).shape == (3, 32, 100)
+    assert transform(Image.fromarray(noise(2, 2))).shape == (3, 4, 4)
+    assert transform(Image.fromarray(noise(40, 20))).shape == (3, 20, 40)
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1
+    assert "102x61" in warnings[0] and "104x60" in warnings[0]
 
 
 def test_crop_larger_than_image_is_a_user_error() -> None:
@@ -146,12 +124,15 @@ def test_crop_larger_than_image_is_a_user_error() -> None:
         transform(Image.fromarray(noise(100, 60)))
 
 
-def test_bad_preprocess_options() -> None:
+def test_bad_preprocess_options(tmp_path: Path) -> None:
+    def parse(*args: str) -> None:
+        TrainOptions().parse(["--dataroot", str(tmp_path), "--checkpoints_dir", str(tmp_path), *args])
+
     with pytest.raises(UserError, match="resize_and_crop") as err:
-        get_transform(make_opt(preprocess="resize_and_rotate"))
+        parse("--preprocess", "resize_and_rotate")
     assert all(mode in str(err.value) for mode in PREPROCESS_MODES)
-    with pytest.raises(UserError, match="--load_size 16 is smaller than --crop_size 32"):
-        get_transform(make_opt(load_size=16, crop_size=32))
+    with pytest.raises(UserError, match="--crop_size 32 is larger than --load_size 16"):
+        parse("--load_size", "16", "--crop_size", "32")
 
 
 def test_tensor_range_and_channels() -> None:

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -15,7 +14,7 @@ from PIL import Image
 from torch import nn
 
 from models import networks
-from tests.conftest import ROOT, run_tool, write_aligned_images
+from tests.conftest import ROOT, installed_model, run_main, save_weights, write_aligned_images
 
 # resnet generators at 64 px keep every instance norm over many pixels (a U-Net's 1x1 bottleneck would not).
 TINY = ["--netG", "resnet_6blocks", "--ngf", "4", "--ndf", "4", "--load_size", "64", "--crop_size", "64",
@@ -33,12 +32,15 @@ def torchrun(nproc: int, script: str, *args: str, timeout: int = 300) -> subproc
 
 def save_initial_weights(run_dir: Path, model: str, extra: list[str], root: Path) -> None:
     """Save one random initialisation as `latest` so that both runs start from the same weights."""
+    from data import create_dataset
     from models import create_model
     from options.train_options import TrainOptions
 
     opt = TrainOptions().parse(["--dataroot", str(root), "--name", run_dir.name, "--model", model,
                                 "--checkpoints_dir", str(run_dir.parent), *TINY, *extra])
-    create_model(opt).save_networks("latest")
+    network = create_model(opt)
+    network.data_dependent_initialize(create_dataset(opt).first_batch())
+    save_weights(network, run_dir)
 
 
 def bias_cancelled_by_norm(net: nn.Module) -> set[str]:
@@ -83,7 +85,7 @@ def run_pair(tmp_path: Path, root: Path, model: str, extra: list[str], nets: dic
         for f in start.glob("*.pth"):
             (runs[label] / f.name).write_bytes(f.read_bytes())
     common = ["--dataroot", str(root), "--name", "run", "--model", model, *TINY, *extra, "--continue_train"]
-    one = run_tool("train.py", *common, "--checkpoints_dir", str(tmp_path / "one"), "--batch_size", "2")
+    one = run_main("train.py", *common, "--checkpoints_dir", str(tmp_path / "one"), "--batch_size", "2")
     assert one.returncode == 0, one.stderr[-3000:]
     two = torchrun(2, "train.py", *common, "--checkpoints_dir", str(tmp_path / "two"), "--batch_size", "1")
     assert two.returncode == 0, two.stderr[-3000:]
@@ -125,6 +127,15 @@ def test_two_processes_train_cycle_gan_like_one_with_twice_the_batch(tmp_path):
     nets = {name: networks.define_G(3, 3, 4, "resnet_6blocks", "instance") for name in ("G_A", "G_B")}
     nets |= {name: networks.define_D(3, 4, "basic", norm="instance") for name in ("D_A", "D_B")}
     run_pair(tmp_path, root, "cycle_gan", extra, nets, images=2, min_move=1e-5)
+
+
+def test_a_network_built_from_the_first_batch_synchronises_its_gradients(tmp_path):
+    """The hooked model's P exists only after data_dependent_initialize; DDP must still average its gradients."""
+    root = tmp_path / "pairs"
+    write_aligned_images(root / "train", 4, size=32, seed=3)
+    nets = {"G": networks.define_G(3, 3, 4, "resnet_6blocks", "instance"), "P": nn.Conv2d(3, 3, 3, padding=1)}
+    with installed_model("hooked"):
+        run_pair(tmp_path, root, "hooked", ["--load_size", "32", "--crop_size", "32"], nets, images=4)
 
 
 def test_one_process_under_torchrun_keeps_batch_norm(tmp_path, aligned_root):
@@ -181,12 +192,12 @@ def test_syncbatch_norm_synchronises_statistics_on_cpu_with_gloo(tmp_path):
     torch.testing.assert_close(results[1][4], reference.running_var)
 
 
-def test_batch_norm_becomes_syncbatch_with_several_processes(monkeypatch, aligned_root, tmp_path):
+def test_batch_norm_becomes_syncbatch_with_several_processes(monkeypatch, aligned_root, tmp_path, capsys):
     from options.train_options import TrainOptions
 
     monkeypatch.setenv("RANK", "0")
     monkeypatch.setenv("WORLD_SIZE", "2")
-    with pytest.warns(UserWarning, match="syncbatch"):
-        opt = TrainOptions().parse(["--dataroot", str(aligned_root), "--checkpoints_dir", str(tmp_path),
-                                    "--model", "pix2pix", "--gpu_ids", "-1"])
+    opt = TrainOptions().parse(["--dataroot", str(aligned_root), "--checkpoints_dir", str(tmp_path),
+                                "--model", "pix2pix", "--gpu_ids", "-1"])
     assert opt.norm == "syncbatch"
+    assert "warning: --norm batch with several processes: using --norm syncbatch" in capsys.readouterr().err

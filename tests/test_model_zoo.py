@@ -11,24 +11,24 @@ from PIL import Image
 
 from data import create_dataset
 from datasets.make_demo_dataset import make_unpaired
-from models import create_model
-from options.train_options import TrainOptions
-from tests.conftest import assert_user_error, run_tool, write_noise_images
-from tests.test_cycle_gan import TINY_CYCLE_GAN, images_as_tensor
+from tests.conftest import (
+    TINY_CYCLE_GAN,
+    assert_user_error,
+    build_model,
+    images_as_tensor,
+    run_main,
+    save_weights,
+    write_noise_images,
+)
 from util import util
 from util.errors import UserError
-
-pytestmark = pytest.mark.usefixtures("single_thread")
 
 TINY = ["--netG", "resnet_6blocks", "--ngf", "8", "--ndf", "8", "--load_size", "32", "--crop_size", "32",
         "--num_threads", "0", "--gpu_ids", "-1"]
 
 
 def build(root, tmp_path, *args: str):
-    opt = TrainOptions().parse(["--dataroot", str(root), "--checkpoints_dir", str(tmp_path / "ck"), *args])
-    model = create_model(opt)
-    model.setup(opt)
-    return opt, model
+    return build_model(root, tmp_path / "ck", *args)
 
 
 def read_png(path: Path) -> np.ndarray:
@@ -41,13 +41,13 @@ def test_model_test_reproduces_g_a_of_a_cycle_gan_run(tmp_path):
     for batch in create_dataset(opt):
         model.set_input(batch)
         model.optimize_parameters()
-    model.save_networks("latest")
+    save_weights(model, tmp_path / "ck" / "run")
     test_paths = sorted((root / "testA").glob("*.png"))
     with torch.no_grad():
         expected = model.netG_A(images_as_tensor(test_paths))
 
     common = ["--name", "run", "--checkpoints_dir", str(tmp_path / "ck"), "--results_dir", str(tmp_path / "res"), *TINY]
-    result = run_tool("test.py", "--dataroot", str(root / "testA"), "--model", "test", "--model_suffix", "_A",
+    result = run_main("test.py", "--dataroot", str(root / "testA"), "--model", "test", "--model_suffix", "_A",
                       "--no_dropout", *common)
     assert result.returncode == 0, result.stderr[-2000:]
     images = tmp_path / "res" / "run" / "test_latest" / "images"
@@ -55,14 +55,14 @@ def test_model_test_reproduces_g_a_of_a_cycle_gan_run(tmp_path):
         assert np.abs(read_png(images / f"{path.stem}_fake.png") - util.tensor2im(fake).astype(int)).max() <= 1
         assert np.array_equal(read_png(images / f"{path.stem}_real.png"), read_png(path))
 
-    result = run_tool("test.py", "--dataroot", str(root), "--model", "cycle_gan", *common)
+    result = run_main("test.py", "--dataroot", str(root), "--model", "cycle_gan", *common)
     assert result.returncode == 0, result.stderr[-2000:]
     for path in test_paths:
         fake_B, fake = read_png(images / f"{path.stem}_fake_B.png"), read_png(images / f"{path.stem}_fake.png")
         assert np.abs(fake_B - fake).max() <= 1
         assert (images / f"{path.stem}_rec_A.png").is_file() and (images / f"{path.stem}_rec_B.png").is_file()
 
-    result = run_tool("test.py", "--dataroot", str(root / "testA"), "--model", "test", "--no_dropout", *common)
+    result = run_main("test.py", "--dataroot", str(root / "testA"), "--model", "test", "--no_dropout", *common)
     assert_user_error(result, "latest_net_G_A.pth", "latest_net_G_B.pth", "--model_suffix _A")
 
 
@@ -116,7 +116,7 @@ def unpaired_root(tmp_path: Path) -> Path:
 
 
 def train(root: Path, tmp_path: Path, *args: str):
-    return run_tool("train.py", "--dataroot", str(root), "--checkpoints_dir", str(tmp_path / "ck"), *TINY,
+    return run_main("train.py", "--dataroot", str(root), "--checkpoints_dir", str(tmp_path / "ck"), *TINY,
                     "--n_epochs", "1", "--n_epochs_decay", "0", *args)
 
 

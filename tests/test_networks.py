@@ -187,7 +187,7 @@ def test_unknown_names_list_the_valid_ones(name, call):
         call()
     message = str(info.value)
     assert name in message
-    valid = {"--netG": networks.GENERATOR_NAMES, "--netD": networks.DISCRIMINATOR_NAMES, "--norm": networks.NORM_NAMES,
+    valid = {"--netG": networks.GENERATORS, "--netD": networks.DISCRIMINATORS, "--norm": networks.NORM_LAYERS,
              "--init_type": networks.INIT_TYPES}[name]
     assert all(v in message for v in valid)
 

@@ -5,17 +5,11 @@ from __future__ import annotations
 import torch
 
 from data import create_dataset
-from models import create_model
-from options.train_options import TrainOptions
-from tests.conftest import TINY_PIX2PIX
+from tests.conftest import TINY_PIX2PIX, build_model
 
 
 def build(root, tmp_path, *args: str):
-    opt = TrainOptions().parse(["--dataroot", str(root), "--checkpoints_dir", str(tmp_path / "ck"), *TINY_PIX2PIX,
-                                *args])
-    model = create_model(opt)
-    model.setup(opt)
-    return opt, model
+    return build_model(root, tmp_path / "ck", *TINY_PIX2PIX, *args)
 
 
 def test_training_lowers_l1(aligned_root, tmp_path):

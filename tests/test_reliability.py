@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import importlib.util
 import os
 import pickle
 from html.parser import HTMLParser
@@ -13,28 +12,35 @@ import pytest
 import torch
 
 from data import create_dataset
-from models import create_model
-from options.train_options import TrainOptions
-from tests.conftest import ROOT, assert_user_error, run_tool, write_aligned_images
-from tests.test_data import make_opt
-from tests.test_resume import MODELS, run_training
+from models import load_networks
+from tests.conftest import (
+    TINY_RUNS,
+    assert_user_error,
+    build_model,
+    load_script,
+    make_opt,
+    run_main,
+    run_training,
+    save_weights,
+    write_aligned_images,
+)
 from util import html
-from util.checkpoint import atomic_save, safe_load
+from util.checkpoint import (
+    atomic_save,
+    check_writable,
+    file_digest,
+    finish_interrupted_save,
+    read_state,
+    recover,
+    safe_load,
+    write_save_point,
+)
 from util.errors import UserError
 from util.nonfinite import NonFiniteLossError
-from util.save_point import check_writable, file_digest, finish_interrupted_save, read_state, recover, write_save_point
 
 # 4 images x 2 epochs of a tiny pix2pix, saving after every image.
-ARGS = [*MODELS["pix2pix"], "--n_epochs", "1", "--n_epochs_decay", "1", "--save_latest_freq", "1", "--print_freq",
+ARGS = [*TINY_RUNS["pix2pix"], "--n_epochs", "1", "--n_epochs_decay", "1", "--save_latest_freq", "1", "--print_freq",
         "1000", "--display_freq", "1000", "--no_html", "--seed", "3"]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture
@@ -184,7 +190,7 @@ def test_unwritable_checkpoints_folder(root, tmp_path):
         locked.mkdir(mode=0o500)
         with pytest.raises(UserError, match="not writable"):
             check_writable(str(locked))
-    result = run_tool("train.py", "--dataroot", str(root), "--checkpoints_dir", str(blocker / "ck"), *ARGS)
+    result = run_main("train.py", "--dataroot", str(root), "--checkpoints_dir", str(blocker / "ck"), *ARGS)
     assert_user_error(result, "a_file")
 
 
@@ -225,9 +231,7 @@ class PageParts(HTMLParser):
 
 
 def test_hostile_file_names_stay_inert_in_pages(tmp_path):
-    spec = importlib.util.spec_from_file_location("test_script", ROOT / "test.py")
-    test_script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(test_script)
+    test_script = load_script("test.py")
     names = ["<script>alert(1)", "<b>bold", "\" onerror=\"alert(2)", "a&b'c", "<img src=x onerror=alert(3)>"]
     page = html.HTML(str(tmp_path / "web"), "results <b>of</b> <script>x()</script>")
     for name in names:
@@ -245,17 +249,12 @@ def test_hostile_file_names_stay_inert_in_pages(tmp_path):
 
 
 def test_checkpoint_of_another_architecture_changes_nothing(root, tmp_path):
-    def build(*extra: str):
-        opt = TrainOptions().parse(["--dataroot", str(root), "--checkpoints_dir", str(tmp_path), *ARGS, *extra])
-        model = create_model(opt)
-        model.setup(opt)
-        return model
-
-    build().save_networks("other")
-    model = build("--ndf", "8")  # same generator, wider discriminator
+    _, model = build_model(root, tmp_path, *ARGS)
+    save_weights(model, tmp_path / "experiment_name", "other")
+    _, model = build_model(root, tmp_path, *ARGS, "--ndf", "8")  # same generator, wider discriminator
     before = [p.clone() for p in model.netG.parameters()]
     with pytest.raises(UserError, match="--ndf 8"):
-        model.load_networks("other")
+        load_networks(model, str(tmp_path / "experiment_name"), "other")
     assert all(torch.equal(a, b) for a, b in zip(before, model.netG.parameters(), strict=True))
 
 

@@ -3,95 +3,33 @@
 from __future__ import annotations
 
 import shutil
-import signal
-from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-from data import create_dataset
-from models import create_model, model_names
-from models.base_model import BaseModel
-from options.train_options import TrainOptions
-from tests.conftest import write_aligned_images
+from tests.conftest import TINY_RUNS, run_training, write_aligned_images, write_unaligned_images
 from util.checkpoint import safe_load
-from util.reproducibility import seed_everything
-from util.training import train
-from util.visualizer import Visualizer
 
 # 4 images per epoch, 3 epochs (the learning rate decays in the last two), random crops, flips, dropout (pix2pix)
 # and image pools (CycleGAN).
 SCHEDULE = ["--n_epochs", "1", "--n_epochs_decay", "2", "--save_epoch_freq", "1", "--save_latest_freq", "3",
             "--print_freq", "1000", "--display_freq", "1000", "--no_html", "--seed", "7"]
-MODELS = {
-    "pix2pix": ["--model", "pix2pix", "--netG", "resnet_6blocks", "--ngf", "4", "--ndf", "4", "--load_size", "40",
-                "--crop_size", "32", "--num_threads", "0", "--gpu_ids", "-1"],
-    "cycle_gan": ["--model", "cycle_gan", "--netG", "resnet_6blocks", "--ngf", "4", "--ndf", "4", "--load_size",
-                  "40", "--crop_size", "32", "--pool_size", "3", "--num_threads", "0", "--gpu_ids", "-1"],
-}
 
 
-def write_unaligned_images(root: Path, count: int) -> None:
-    rng = np.random.default_rng(3)
-    for side in ("trainA", "trainB"):
-        (root / side).mkdir(parents=True)
-        for i in range(count):
-            Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(root / side / f"{i}.png")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny networks run far faster on one thread, above all on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module", params=list(MODELS))
+@pytest.fixture(scope="module", params=list(TINY_RUNS))
 def setup(request, tmp_path_factory):
     """The model's options, a dataroot, and an uninterrupted run of it."""
-    if request.param not in model_names():
-        pytest.skip(f"--model {request.param} is not available on this branch")
     tmp = tmp_path_factory.mktemp(request.param)
     root = tmp / "data"
     if request.param == "pix2pix":
         write_aligned_images(root / "train", 4, size=40, seed=1)
     else:
         write_unaligned_images(root, 4)
-    args = [*MODELS[request.param], *SCHEDULE]
+    args = [*TINY_RUNS[request.param], *SCHEDULE]
     ck = tmp / "ck"
     run_training(root, ck, "full", args)
     return root, ck, args
-
-
-def run_training(root: Path, ck: Path, name: str, args: list[str], stop_after: int = 0,
-                 prepare: Callable[[BaseModel], None] | None = None) -> BaseModel:
-    """Train in this process like train.py does; with `stop_after`, send SIGTERM to ourselves after that step;
-    `prepare` may alter the model before training.
-    """
-    opt = TrainOptions().parse(["--dataroot", str(root), "--checkpoints_dir", str(ck), "--name", name, *args])
-    seed_everything(opt.seed)
-    dataset = create_dataset(opt)
-    model = create_model(opt)
-    model.setup(opt)
-    if prepare:
-        prepare(model)
-    if stop_after:
-        step, steps = model.optimize_parameters, []
-
-        def step_then_signal() -> None:
-            step()
-            steps.append(1)
-            if len(steps) == stop_after:
-                signal.raise_signal(signal.SIGTERM)
-
-        model.optimize_parameters = step_then_signal
-    train(opt, dataset, model, Visualizer(opt))
-    return model
 
 
 def assert_same_run(ck: Path, name: str, model_names_: list[str], suffix: str = "latest") -> None:

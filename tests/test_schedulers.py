@@ -13,10 +13,11 @@ from util.errors import UserError
 
 
 def make(policy: str, **fields: int) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
-    opt = argparse.Namespace(lr_policy=policy, n_epochs=3, n_epochs_decay=4, epoch_count=1, lr_decay_iters=2)
+    opt = argparse.Namespace(lr_policy=policy, n_epochs=3, n_epochs_decay=4, lr_decay_iters=2)
+    first_epoch = fields.pop("epoch_count", 1)
     vars(opt).update(fields)
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-    return optimizer, get_scheduler(optimizer, opt)
+    return optimizer, get_scheduler(optimizer, opt, first_epoch)
 
 
 def end_epoch(optimizer: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LRScheduler,

@@ -12,9 +12,11 @@ import torch
 from PIL import Image
 
 from data.colorization_dataset import ColorizationDataset
+from data.image_folder import BadImageError
 from data.single_dataset import SingleDataset
 from data.template_dataset import TemplateDataset
 from data.unaligned_dataset import UnalignedDataset
+from tests import conftest
 from tests.conftest import write_noise_images
 from util.color import AB_to_rgb
 from util.errors import UserError
@@ -22,10 +24,8 @@ from util.image_pool import ImagePool
 
 
 def make_opt(dataroot: Path, **overrides) -> argparse.Namespace:
-    opt = dict(dataroot=str(dataroot), phase="train", direction="AtoB", input_nc=3, output_nc=3, serial_batches=False,
-               load_size=24, crop_size=24, max_dataset_size=float("inf"), preprocess="resize_and_crop", no_flip=True)
-    opt.update(overrides)
-    return argparse.Namespace(**opt)
+    """The shared dataset options, shuffled, at 24 px."""
+    return conftest.make_opt(dataroot, **{"serial_batches": False, "load_size": 24, "crop_size": 24, **overrides})
 
 
 def write_images(folder: Path, count: int, size: int = 24, seed: int = 0) -> list[Path]:
@@ -133,7 +133,7 @@ def test_colorization_rejects_grayscale_images_and_wrong_channels(tmp_path):
     Image.fromarray(np.full((24, 24), 90, np.uint8)).save(tmp_path / "train" / "gray.png")
     dataset = ColorizationDataset(make_opt(tmp_path, input_nc=1, output_nc=2))
     dataset[0]
-    with pytest.raises(UserError, match="gray.png' is grayscale"):
+    with pytest.raises(BadImageError, match="gray.png' is grayscale"):  # so --skip_bad_images can skip it
         dataset[1]
     with pytest.raises(UserError, match="--input_nc 1 --output_nc 2"):
         ColorizationDataset(make_opt(tmp_path, input_nc=3, output_nc=3))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, TINY_PIX2PIX, assert_user_error, run_tool, write_aligned_images
+from tests.conftest import ROOT, TINY_PIX2PIX, assert_user_error, run_main, run_tool, write_aligned_images
 
 SERVER = """
 import sys
@@ -144,7 +144,7 @@ def test_unreachable_visdom_warns_once_and_training_goes_on(tmp_path):
     root = tmp_path / "pairs"
     write_aligned_images(root / "train", 2)
     port = free_port()
-    result = run_tool("train.py", "--dataroot", str(root), "--name", "r", "--checkpoints_dir", str(tmp_path / "ck"),
+    result = run_main("train.py", "--dataroot", str(root), "--name", "r", "--checkpoints_dir", str(tmp_path / "ck"),
                       *TINY_PIX2PIX, "--n_epochs", "1", "--n_epochs_decay", "1", "--display_freq", "1",
                       "--print_freq", "1", "--display_id", "1", "--display_port", str(port), "--no_html")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -174,10 +174,10 @@ def test_unwritable_checkpoints_and_results_folders(tmp_path, watched_run):
     write_aligned_images(root / "test", 1)
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    result = run_tool("train.py", "--dataroot", str(root), "--name", "r", "--checkpoints_dir", str(blocker / "ck"),
+    result = run_main("train.py", "--dataroot", str(root), "--name", "r", "--checkpoints_dir", str(blocker / "ck"),
                       *TINY_PIX2PIX)
     assert_user_error(result, "a_file", "--checkpoints_dir")
-    result = run_tool("test.py", "--dataroot", str(root), "--name", run.name, "--checkpoints_dir", str(run.parent),
+    result = run_main("test.py", "--dataroot", str(root), "--name", run.name, "--checkpoints_dir", str(run.parent),
                       "--results_dir", str(blocker / "results"), *TINY_PIX2PIX)
     assert_user_error(result, "a_file", "--results_dir")
 
@@ -202,10 +202,6 @@ def images_loaded(page_url: str) -> list[dict]:
 
 
 def test_pages_load_in_a_real_browser(watched_run, tmp_path):
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; `make setup` installs it")
-        pytest.skip(f"{CHROMIUM} not installed (make setup installs it)")
     run, _ = watched_run
     training = images_loaded((run / "web" / "index.html").as_uri())
     assert any(img["id"] == "loss_plot" for img in training)
@@ -215,7 +211,7 @@ def test_pages_load_in_a_real_browser(watched_run, tmp_path):
     root = tmp_path / "pairs"
     paths = write_aligned_images(root / "test", 2)
     paths[1].rename(paths[1].with_name("a&b <c> #1.png"))
-    result = run_tool("test.py", "--dataroot", str(root), "--name", run.name, "--checkpoints_dir", str(run.parent),
+    result = run_main("test.py", "--dataroot", str(root), "--name", run.name, "--checkpoints_dir", str(run.parent),
                       "--results_dir", str(tmp_path / "results"), *TINY_PIX2PIX, "--display_winsize", "96")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "test: 100% 2/2 img" in result.stderr and "wrote 2 results" in result.stdout

@@ -1,9 +1,23 @@
-"""Checkpoint files: atomic writes, safe loads, legacy-key fixes and clear mismatch errors."""
+"""Checkpoint files: a run's weights and training state, written as atomic save points and read back safely.
+
+File names are the original release's and are built here only: `<suffix>_net_<name>.pth` holds one network's plain
+state dict (no wrapper prefixes), `<suffix>_train_state.pth` the training state of the same save point. Both are
+plain tensors, numbers and dicts, loaded with weights_only=True. Writing save point `<suffix>`:
+
+1. every file is written to `<final name>.pending` (temporary file, fsync, rename: never half a file);
+2. the state file's pending copy, written last, carries a digest of each network file: it is the commit record;
+3. the pending files are renamed to their final names, the state file last.
+
+A crash before step 2 leaves the previous save point untouched (its stray pending files are dropped on the next
+save or load); a crash after it is finished on the next load. Either way the files that load belong together.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
+import re
 import tempfile
 from collections.abc import Mapping
 from typing import Any
@@ -11,11 +25,35 @@ from typing import Any
 import torch
 from torch import nn
 
+from util import messages
 from util.errors import UserError
 
+PENDING = ".pending"
 WRAPPER_PREFIXES = ("module.", "_orig_mod.")
 INSTANCE_NORM_STATS = ("running_mean", "running_var", "num_batches_tracked")
 
+
+def iter_suffix(total_iters: int) -> str:
+    """The suffix of a save point named by its image count (--save_by_iter, --load_iter)."""
+    return f"iter_{total_iters}"
+
+
+def load_suffix(epoch: str | int, load_iter: int = 0) -> str:
+    """The save point that --epoch and --load_iter name: iter_<load_iter> when it is given, otherwise the epoch."""
+    return iter_suffix(load_iter) if load_iter > 0 else str(epoch)
+
+
+def network_file(suffix: str | int, name: str) -> str:
+    """`<suffix>_net_<name>.pth`, e.g. latest_net_G_A.pth or 5_net_D.pth."""
+    return f"{suffix}_net_{name}.pth"
+
+
+def state_file(suffix: str | int) -> str:
+    """`<suffix>_train_state.pth`: the training state saved with the network files of `suffix`."""
+    return f"{suffix}_train_state.pth"
+
+
+# file IO ------------------------------------------------------------------------------------------------------------
 
 def atomic_save(obj: Any, path: str) -> None:
     """torch.save to a temporary file in the same folder, fsync it, then rename over `path`.
@@ -69,6 +107,112 @@ def safe_load(path: str, map_location: str | torch.device = "cpu") -> Any:
                         "the file is corrupt or truncated, delete it or load another --epoch") from err
 
 
+def file_digest(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def check_writable(folder: str) -> None:
+    """Raise UserError unless files can be created in `folder` (made if missing)."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        probe = os.path.join(folder, f".write_test_{os.getpid()}")
+        with open(probe, "wb") as f:
+            f.write(b"ok")
+        os.remove(probe)
+    except OSError as err:
+        raise UserError(f"the checkpoints folder '{folder}' is not writable ({err.strerror or err}); "
+                        "fix its permissions or choose another --checkpoints_dir") from err
+
+
+# save points --------------------------------------------------------------------------------------------------------
+
+def write_save_point(folder: str, suffix: str | int, networks: dict[str, dict[str, Any]],
+                     state: dict[str, Any]) -> None:
+    """Write the network state dicts and `state` (plus a manifest of the network files) as one save point.
+
+    A failed write (disk full, permissions) raises UserError and leaves the previous save point as it was.
+    """
+    finish_interrupted_save(folder, suffix)
+    written: list[str] = []
+    try:
+        manifest = {}
+        for name, weights in networks.items():
+            pending = os.path.join(folder, network_file(suffix, name)) + PENDING
+            atomic_save(weights, pending)
+            written.append(pending)
+            manifest[network_file(suffix, name)] = file_digest(pending)
+        atomic_save({**state, "manifest": manifest}, os.path.join(folder, state_file(suffix)) + PENDING)
+    except OSError as err:
+        for path in written:
+            os.remove(path)
+        raise UserError(f"cannot save checkpoint '{suffix}' in '{folder}': {err.strerror or err}; the previous "
+                        "save is intact; free disk space or fix permissions, then resume with --continue_train"
+                        ) from err
+    finish_interrupted_save(folder, suffix)
+
+
+def finish_interrupted_save(folder: str, suffix: str | int) -> None:
+    """Complete a save point whose commit record exists; drop the pending files of one that never got that far
+    and the temporary files of writes that a crash cut short.
+    """
+    if not os.path.isdir(folder):
+        return
+    for name in os.listdir(folder):
+        if name.startswith(".tmp_") and name.endswith(".pth"):
+            os.remove(os.path.join(folder, name))
+    prefix = f"{suffix}_net_"
+    pending = [f for f in os.listdir(folder) if f.startswith(prefix) and f.endswith(".pth" + PENDING)]
+    record = os.path.join(folder, state_file(suffix)) + PENDING
+    if os.path.exists(record):
+        for name in pending:
+            os.replace(os.path.join(folder, name), os.path.join(folder, name.removesuffix(PENDING)))
+        os.replace(record, record.removesuffix(PENDING))
+    else:
+        for name in pending:
+            os.remove(os.path.join(folder, name))
+    fsync_dir(folder)
+
+
+def recover(folder: str) -> None:
+    """Finish or drop every interrupted save point in `folder` before loading; in a read-only folder the last
+    complete save points stay as they are.
+    """
+    if not os.path.isdir(folder):
+        return
+    suffixes = {name.removesuffix(PENDING).rsplit("_net_", 1)[0].removesuffix("_train_state.pth")
+                for name in os.listdir(folder) if name.endswith(PENDING)}
+    for suffix in sorted(suffixes):
+        try:
+            finish_interrupted_save(folder, suffix)
+        except OSError as err:
+            messages.warn(f"cannot finish the interrupted save '{suffix}' in '{folder}' ({err.strerror or err}); "
+                          "loading the previous complete save")
+
+
+def read_state(folder: str, suffix: str | int, network_names: list[str]) -> dict[str, Any] | None:
+    """The training state of save point `suffix`, checked against its network files; None when there is none."""
+    path = os.path.join(folder, state_file(suffix))
+    if not os.path.isfile(path):
+        return None
+    state = safe_load(path)
+    if not isinstance(state, dict) or not isinstance(state.get("manifest"), dict):
+        raise UserError(f"'{path}' is not a training-state file of this framework; delete it to resume from the "
+                        "weights alone")
+    manifest = state["manifest"]
+    expected = {network_file(suffix, name) for name in network_names}
+    if set(manifest) != expected:
+        raise UserError(f"'{path}' belongs to a model with networks {sorted(manifest)}, this one has "
+                        f"{sorted(expected)}; check --model and --name")
+    for name, digest in manifest.items():
+        if file_digest(os.path.join(folder, name)) != digest:
+            raise UserError(f"'{name}' was changed after '{path}' was saved, so they no longer belong together; "
+                            "delete the state file to resume from the weights alone")
+    return state
+
+
+# network weights ----------------------------------------------------------------------------------------------------
+
 def unwrap_model(net: nn.Module) -> nn.Module:
     """The plain network inside DistributedDataParallel and torch.compile wrappers."""
     while True:
@@ -78,6 +222,11 @@ def unwrap_model(net: nn.Module) -> nn.Module:
             net = net._orig_mod
         else:
             return net
+
+
+def plain_state_dict(net: nn.Module) -> dict[str, torch.Tensor]:
+    """The state dict of the plain network inside any wrapper, on the CPU: what a network file holds."""
+    return {k: v.detach().cpu() for k, v in unwrap_model(net).state_dict().items()}
 
 
 def clean_state_dict(state_dict: Mapping[str, torch.Tensor], net: nn.Module) -> dict[str, torch.Tensor]:
@@ -98,11 +247,6 @@ def clean_state_dict(state_dict: Mapping[str, torch.Tensor], net: nn.Module) -> 
     return cleaned
 
 
-def load_weights(net: nn.Module, path: str, option_hint: str) -> None:
-    """Load the state dict at `path` into `net` strictly; a mismatch names the options that probably differ."""
-    net.load_state_dict(checked_weights(net, path, option_hint), strict=True)
-
-
 def checked_weights(net: nn.Module, path: str, option_hint: str) -> dict[str, torch.Tensor]:
     """The state dict at `path`, cleaned and checked to fit `net` exactly (UserError naming the options if not)."""
     state_dict = safe_load(path)
@@ -119,3 +263,45 @@ def checked_weights(net: nn.Module, path: str, option_hint: str) -> dict[str, to
         raise UserError(f"checkpoint '{path}' does not fit the network built with {option_hint}: {shown}; "
                         "these options probably differ from the run that saved it")
     return state_dict
+
+
+def read_network_weights(folder: str, suffix: str | int, networks: Mapping[str, nn.Module],
+                         option_hints: Mapping[str, str], name_option: tuple[str, str] | None = None
+                         ) -> dict[str, dict]:
+    """Read and check `<suffix>_net_<name>.pth` for every network, finishing interrupted saves first.
+
+    Nothing is loaded into the networks: every file is read and checked before the caller changes any of them.
+    A missing file lists what the folder holds; `name_option` = (base name, option) names the option that picks
+    among networks saved as `<base><value>` (("G", "--model_suffix"): one generator of a CycleGAN run's G_A, G_B).
+    """
+    recover(folder)
+    weights = {}
+    for name, net in networks.items():
+        path = os.path.join(folder, network_file(suffix, name))
+        if not os.path.isfile(path):
+            raise UserError(missing_weights_message(folder, suffix, name, name_option))
+        messages.info(f"loading the network from {path}")
+        weights[name] = checked_weights(unwrap_model(net), path, option_hints[name])
+    return weights
+
+
+def missing_weights_message(folder: str, suffix: str | int, name: str,
+                            name_option: tuple[str, str] | None = None) -> str:
+    """Explain a missing network file and list the save points (or, with `name_option`, the networks) on disk."""
+    path = os.path.join(folder, network_file(suffix, name))
+    files = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+    if name_option:
+        base, option = name_option
+        siblings = re.compile(rf"^{re.escape(str(suffix))}_net_{re.escape(base)}(\w*)\.pth$")
+        found = [(f, m.group(1)) for f in files if (m := siblings.match(f))]
+        if found:
+            choices = " or ".join(f"{option} {value}" if value else f"{option} ''" for _, value in found)
+            return f"no checkpoint '{path}'; the run folder has {', '.join(f for f, _ in found)}: pick a generator " \
+                   f"with {choices}"
+    pattern = re.compile(rf"^(.+)_net_{re.escape(name)}\.pth$")
+    saved = [m.group(1) for f in files if (m := pattern.match(f))]
+    if not saved:
+        return (f"no checkpoint '{path}': the run folder has no saved net_{name}; "
+                "check --name and --checkpoints_dir, or train first")
+    choices = ", ".join(f"--load_iter {s[5:]}" if s.startswith("iter_") else f"--epoch {s}" for s in saved)
+    return f"no checkpoint '{path}'; this run has: {choices}"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import torch
 from torch import nn
+
+from util import messages
 
 
 class CompiledNetwork(nn.Module):
@@ -31,8 +32,8 @@ class CompiledNetwork(nn.Module):
 
     def _warn(self, err: BaseException) -> None:
         first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        warnings.warn(f"--compile: torch.compile failed for {self.name} ({type(err).__name__}: {first_line}); "
-                      "running it without compilation", stacklevel=3)
+        messages.warn(f"--compile: torch.compile failed for {self.name} ({type(err).__name__}: {first_line}); "
+                      "running it without compilation")
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         if self._compiled is not None:
@@ -51,7 +52,3 @@ def is_compiler_error(err: BaseException) -> bool:
     module = type(err).__module__
     return module.startswith(("torch._dynamo", "torch._inductor")) or "BackendCompilerFailed" in type(err).__name__
 
-
-def compile_network(net: nn.Module, name: str = "network") -> nn.Module:
-    """Wrap `net` so that it runs compiled, falling back to eager with one warning."""
-    return CompiledNetwork(net, name)

@@ -1,4 +1,4 @@
-"""Processes and devices: which device this process uses, the torchrun process group, and who writes.
+"""Processes: the torchrun process group, who writes, DDP wrapping and agreement across processes.
 
 `torchrun` starts one process per device and tells each its RANK, LOCAL_RANK and WORLD_SIZE through environment
 variables. `init_process_group` joins those processes (nccl on CUDA, gloo on CPU); a plain `python train.py` has
@@ -10,13 +10,10 @@ from __future__ import annotations
 import datetime
 import os
 import sys
-import warnings
 
 import torch
 import torch.distributed as dist
 from torch import nn
-
-from util.errors import UserError
 
 
 def launched_by_torchrun() -> bool:
@@ -51,32 +48,6 @@ def get_local_rank() -> int:
 def is_main_process() -> bool:
     """Only the main process logs, displays and writes files."""
     return get_rank() == 0
-
-
-def select_device(gpu_ids: str) -> torch.device:
-    """Pick the device once: CUDA when present, CPU when not or when gpu_ids is '-1'.
-
-    `gpu_ids` is the original release's older option: '' (auto), '-1' (CPU) or a list like '0,1', of which only
-    the first id is used in one process (several GPUs come from torchrun, which gives each process
-    cuda:<LOCAL_RANK>).
-    """
-    try:
-        ids = [int(i) for i in gpu_ids.split(",") if i.strip()]
-    except ValueError:
-        raise UserError(f"--gpu_ids '{gpu_ids}' is not a comma-separated list of numbers; use e.g. 0 or -1") from None
-    if ids and ids[0] < 0:
-        return torch.device("cpu")
-    if not torch.cuda.is_available():
-        if ids:
-            warnings.warn(f"--gpu_ids {gpu_ids} asks for a GPU but CUDA is not available; running on CPU",
-                          stacklevel=2)
-        return torch.device("cpu")
-    if launched_by_torchrun():
-        return torch.device(f"cuda:{get_local_rank()}")
-    if len(ids) > 1:
-        warnings.warn(f"--gpu_ids {gpu_ids}: one process uses one GPU (cuda:{ids[0]}); "
-                      "start several with torchrun to use them all", stacklevel=2)
-    return torch.device(f"cuda:{ids[0] if ids else 0}")
 
 
 def init_process_group(device: torch.device, timeout_minutes: float = 30.0) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class UserError(Exception):
@@ -15,6 +17,13 @@ class UserError(Exception):
 def unknown_name(kind: str, name: str, valid: Iterable[str]) -> UserError:
     """Build the error for an unknown choice, listing the valid names."""
     return UserError(f"unknown {kind} '{name}'; choose one of: {', '.join(sorted(valid))}")
+
+
+def choose(kind: str, name: str, table: Mapping[str, T]) -> T:
+    """`table[name]`, or a UserError naming the valid choices (`kind` names the option, e.g. '--netG')."""
+    if name not in table:
+        raise unknown_name(kind, name, table)
+    return table[name]
 
 
 def exit_on_user_error(main: Callable[..., Any]) -> Callable[..., Any]:

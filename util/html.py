@@ -12,7 +12,7 @@ from dominate import tags
 class HTML:
     """A page at <web_dir>/index.html with images under <web_dir>/images/."""
 
-    def __init__(self, web_dir: str, title: str, refresh: int = 0) -> None:
+    def __init__(self, web_dir: str, title: str) -> None:
         self.web_dir = web_dir
         self.img_dir = os.path.join(web_dir, "images")
         os.makedirs(self.img_dir, exist_ok=True)
@@ -20,8 +20,6 @@ class HTML:
         with self.doc.head:
             tags.style("table {table-layout: fixed; margin-bottom: 1em} td {vertical-align: top; padding: 4px}"
                        " p {word-wrap: break-word; margin: 2px}")
-            if refresh > 0:
-                tags.meta(http_equiv="refresh", content=str(refresh))
         with self.doc:
             tags.h1(title)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import sys
 import threading
@@ -38,3 +39,14 @@ class StopRequest:
         self.signal_name = signal.Signals(number).name
         print(f"\n{self.signal_name}: finishing the current step, then saving (send it again to quit at once)",
               file=sys.stderr, flush=True)
+
+
+def resume_command() -> str:
+    """The command line of this run, set to resume from the latest save point."""
+    args = list(sys.argv)
+    extra = [] if "--continue_train" in args else ["--continue_train"]
+    if any(a.startswith("--epoch=") or a == "--epoch" for a in args):
+        extra += ["--epoch", "latest"]
+    if any(a.startswith("--load_iter") for a in args):
+        extra += ["--load_iter", "0"]
+    return shlex.join(["python", *args, *extra])

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import warnings
 from contextlib import AbstractContextManager
 
 import torch
 
+from util import messages
 from util.errors import UserError
 
 AMP_MODES = ("off", "bf16", "fp16")
@@ -23,8 +23,6 @@ def autocast(device: torch.device, amp: str = "off") -> AbstractContextManager:
 
 def check_amp(amp: str, device: torch.device) -> None:
     """Reject precisions the device cannot run; warn when bf16 runs without native hardware support."""
-    if amp not in AMP_MODES:
-        raise UserError(f"unknown --amp '{amp}'; choose one of: {', '.join(AMP_MODES)}")
     if amp == "fp16" and device.type == "cpu":
         raise UserError("--amp fp16 needs a CUDA GPU (float16 autocast with gradient scaling); "
                         "on the CPU use --amp bf16")
@@ -32,8 +30,8 @@ def check_amp(amp: str, device: torch.device) -> None:
         raise UserError(f"--amp bf16: {torch.cuda.get_device_name(device)} has no bfloat16 support; "
                         "use --amp fp16 or --amp off")
     if amp == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():
-        warnings.warn("--amp bf16: this CPU has no native bfloat16 instructions, so bf16 runs emulated and is "
-                      "probably slower than --amp off", stacklevel=2)
+        messages.warn("--amp bf16: this CPU has no native bfloat16 instructions, so bf16 runs emulated and is "
+                      "probably slower than --amp off")
 
 
 def cpu_has_native_bf16() -> bool:

@@ -33,6 +33,14 @@ def seed_everything(seed: int | None) -> None:
     torch.backends.cudnn.benchmark = False
 
 
+def choose_cudnn_kernels(device: torch.device, seed: int | None, fixed_input_size: bool) -> None:
+    """On CUDA, let cuDNN time its kernels once and keep the fastest when every input has the same size (not under
+    --seed: its choice varies from run to run).
+    """
+    if device.type == "cuda" and seed is None:
+        torch.backends.cudnn.benchmark = fixed_input_size
+
+
 def shared_seed(seed: int | None) -> int:
     """`seed`, or when None one drawn from torch's generator; inside a process group, rank 0's for every rank."""
     if seed is None:

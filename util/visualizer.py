@@ -1,4 +1,4 @@
-"""Visualizer: one object the training loop talks to, fanning out to the console, loss_log.txt and the sinks.
+"""Visualizer: one object the training loop talks to, fanning out to loss_log.txt and the sinks.
 
 Sinks (util/sinks/): the training HTML page (unless --no_html), visdom (--display_id > 0), Weights & Biases
 (--use_wandb) and TensorBoard (--use_tensorboard). Only the main process shows or writes anything.
@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import torch
 
-from util import util
+from util import messages, util
 from util.distributed import is_main_process
 from util.sinks import Sink
 
@@ -28,7 +28,6 @@ class Visualizer:
         self.web_dir = os.path.join(self.run_dir, "web")
         self.page = None
         self.sinks: list[Sink] = []
-        self.loss_calls = 0
         if not self.enabled:
             return
         os.makedirs(self.run_dir, exist_ok=True)
@@ -42,16 +41,15 @@ class Visualizer:
         if opt.use_wandb:
             from util.sinks.wandb_sink import WandbSink
             sinks.append(WandbSink(opt, self.run_dir))
-        if getattr(opt, "use_tensorboard", False):
+        if opt.use_tensorboard:
             from util.sinks.tensorboard_sink import TensorBoardSink
             sinks.append(TensorBoardSink(self.run_dir))
         if opt.display_id > 0:
             from util.sinks.visdom_sink import VisdomSink
             sinks.append(VisdomSink(opt))
-        if opt.isTrain and not opt.no_html:
+        if not opt.no_html:
             from util.sinks.html_page import TrainingPage
-            self.page = TrainingPage(self.web_dir, opt.name, opt.display_winsize,
-                                     resume=getattr(opt, "continue_train", False))
+            self.page = TrainingPage(self.web_dir, opt.name, opt.display_winsize, resume=opt.continue_train)
             sinks.append(self.page)
         return sinks
 
@@ -66,12 +64,10 @@ class Visualizer:
             sink.show_images(images, epoch, total_iters)
 
     def plot_current_losses(self, epoch: int, counter_ratio: float, losses: OrderedDict[str, float],
-                            total_iters: int | None = None) -> None:
+                            total_iters: int) -> None:
         """Add the current losses to the plots; counter_ratio is the fraction of the epoch done."""
-        self.loss_calls += 1
-        step = self.loss_calls if total_iters is None else total_iters
         for sink in self.sinks:
-            sink.log_losses(epoch + counter_ratio, dict(losses), step)
+            sink.log_losses(epoch + counter_ratio, dict(losses), total_iters)
 
     def print_current_losses(self, epoch: int, iters: int, losses: OrderedDict[str, float], t_comp: float,
                              t_data: float) -> str:
@@ -82,6 +78,13 @@ class Visualizer:
             with open(self.log_path, "a") as log:
                 log.write(message + "\n")
         return message
+
+    def log_message(self, message: str) -> None:
+        """Show a line about the run on the console and append it to loss_log.txt."""
+        messages.info(message)
+        if self.enabled:
+            with open(self.log_path, "a") as log:
+                log.write(message + "\n")
 
     def close(self) -> None:
         """Finish every sink (final page and plot, W&B run, TensorBoard file)."""

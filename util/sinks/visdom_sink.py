@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import socket
-import sys
 from urllib.parse import urlparse
 
 import numpy as np
 from PIL import Image
 
+from util import messages
 from util.sinks import Sink, import_optional
 
 
@@ -59,9 +59,8 @@ class VisdomSink(Sink):
 
     def _give_up(self) -> None:
         self.vis = None
-        print(f"warning: cannot reach the visdom server at {self.address}; start one with "
-              f"`{start_command(self.port)}` to watch training there (training goes on without it)",
-              file=sys.stderr, flush=True)
+        messages.warn(f"cannot reach the visdom server at {self.address}; start one with "
+                      f"`{start_command(self.port)}` to watch training there (training goes on without it)")
 
     def show_images(self, images: dict[str, np.ndarray], epoch: int, total_iters: int) -> None:
         if self.vis is None:
