@@ -1,0 +1,80 @@
+"""Evaluator: the chosen metrics over images given batch by batch, from memory (training) or from files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+
+from metrics.base import ImageBatch, MetricFamily, MetricSettings, check_same_size, to_uint8
+from metrics.registry import families, paired_names, parse_metric_names, refuse_paired
+from util.errors import UserError
+
+
+class Evaluator:
+    """Computes metrics over images added batch by batch; each metric family's networks are loaded once.
+
+        evaluator = Evaluator("fid,l1", MetricSettings(device=device))
+        for fake, real in batches:        # tensors in [-1, 1] NCHW, uint8 tensors, or uint8 HWC arrays
+            evaluator.add(fake, real)
+        values = evaluator.compute()      # {'fid': ..., 'l1': ...}; kid also gives 'kid_std'
+        evaluator.reset(keep_real=True)   # next evaluation: new generated images, the same real set
+
+    With paired metrics, `real[i]` must be the target of `fake[i]` and every batch needs both. Without them,
+    the generated and the real set may be added separately and differ in size. `unpaired_reason` (why the images
+    have no aligned targets) refuses paired metrics with that reason.
+
+    Building and running it leaves torch's random generators as they were, so evaluating during training does not
+    change the training run.
+    """
+
+    def __init__(self, names: str | Iterable[str], settings: MetricSettings | None = None,
+                 unpaired_reason: str | None = None) -> None:
+        self.names = parse_metric_names(names)
+        refuse_paired(self.names, unpaired_reason)
+        self.settings = settings or MetricSettings()
+        self.paired = bool(paired_names(self.names))
+        chosen: dict[type[MetricFamily], list[str]] = {}
+        for name in self.names:
+            chosen.setdefault(families()[name], []).append(name)
+        with torch.random.fork_rng(devices=[]):  # building networks draws their (overwritten) initial weights
+            self.families = [family(family_names, self.settings) for family, family_names in chosen.items()]
+        self.num_fake = self.num_real = 0
+        self.real_kept = False
+
+    def add(self, fake: ImageBatch | None = None, real: ImageBatch | None = None) -> None:
+        """Add a batch of generated images, of real images, or of aligned (generated, target) pairs.
+
+        After reset(keep_real=True), real images are ignored: the real set is the one already added.
+        """
+        fake_batch = None if fake is None else to_uint8(fake)
+        real_batch = None if real is None or self.real_kept else to_uint8(real)
+        if self.paired:
+            if fake_batch is None or real_batch is None:
+                raise ValueError(f"{', '.join(paired_names(self.names))} need each generated image with its target")
+            check_same_size(fake_batch, real_batch)
+        for family in self.families:
+            family.add(fake_batch, real_batch)
+        self.num_fake += 0 if fake_batch is None else len(fake_batch)
+        self.num_real += 0 if real_batch is None else len(real_batch)
+
+    def compute(self) -> dict[str, float]:
+        """Every requested metric (in the order asked) over the images added since the last reset."""
+        if self.num_fake == 0:
+            raise UserError("no generated images to evaluate")
+        values: dict[str, float] = {}
+        for family in self.families:
+            values.update(family.compute())
+        order = {name: i for i, name in enumerate(self.names)}
+        return dict(sorted(values.items(), key=lambda item: order.get(item[0].split("_")[0], len(order))))
+
+    def reset(self, keep_real: bool = False) -> None:
+        """Forget the added images. keep_real (unpaired metrics only) keeps the real set, e.g. FID's reference
+        features, and ignores the real images of later add() calls; paired metrics always take both anew.
+        """
+        self.real_kept = keep_real and not self.paired and self.num_real > 0
+        for family in self.families:
+            family.reset(keep_real=self.real_kept)
+        self.num_fake = 0
+        if not self.real_kept:
+            self.num_real = 0
