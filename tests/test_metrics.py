@@ -37,7 +37,7 @@ ALEXNET_FILE = file_name(alexnet_url())
 
 
 @pytest.fixture(autouse=True)
-def offline_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, single_thread) -> Path:
+def offline_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty torch.hub cache for each test, and no network: a download attempt fails as it does offline."""
     home = tmp_path / "torch_home"
     monkeypatch.setenv("TORCH_HOME", str(home))
