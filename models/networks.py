@@ -1,27 +1,33 @@
-"""Network factories: generators, discriminators, normalization, weight init and learning-rate schedules.
+"""Network factories: generators, discriminators, CUT's feature projector, normalization, weight init and
+learning-rate schedules.
 
-The building blocks live in generators.py, discriminators.py, norms.py and schedulers.py; this module is the public
-face the models and options use. Networks keep the original release's state-dict layout, so its published
-weights load with strict=True.
+The building blocks live in generators.py, discriminators.py, antialias.py, patch_projector.py, norms.py and
+schedulers.py; this module is the public face the models and options use. Networks keep the original release's
+state-dict layout (the CUT release's for its anti-aliased variants and F), so published weights load with
+strict=True.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 from torch import nn
 from torch.nn import init
 
+from models.antialias import BlurDownsample, BlurUpsample
 from models.discriminators import NLayerDiscriminator, PixelDiscriminator
 from models.generators import ResnetBlock, ResnetGenerator, UnetBlock, UnetGenerator
 from models.norms import NORM_NAMES, SyncBatchNorm, get_norm_layer
+from models.patch_projector import PROJECTOR_NAMES, PatchProjector
 from models.schedulers import LR_POLICIES, get_scheduler, step_scheduler
 from util.errors import unknown_name
 
 __all__ = [
-    "DISCRIMINATOR_NAMES", "GENERATOR_NAMES", "INIT_TYPES", "LR_POLICIES", "NORM_NAMES",
-    "NLayerDiscriminator", "PixelDiscriminator", "ResnetBlock", "ResnetGenerator", "SyncBatchNorm", "UnetBlock",
-    "UnetGenerator",
-    "define_D", "define_G", "get_norm_layer", "get_scheduler", "init_net", "init_weights", "input_size_multiple",
-    "step_scheduler",
+    "DISCRIMINATOR_NAMES", "GENERATOR_NAMES", "INIT_TYPES", "LR_POLICIES", "NORM_NAMES", "PROJECTOR_NAMES",
+    "BlurDownsample", "BlurUpsample", "NLayerDiscriminator", "PatchProjector", "PixelDiscriminator", "ResnetBlock",
+    "ResnetGenerator", "SyncBatchNorm", "UnetBlock", "UnetGenerator",
+    "define_D", "define_F", "define_G", "get_norm_layer", "get_scheduler", "init_net", "init_weights",
+    "input_size_multiple", "step_scheduler",
 ]
 
 GENERATOR_NAMES = ("unet_256", "unet_128", "resnet_9blocks", "resnet_6blocks")
@@ -61,12 +67,17 @@ def init_net(net: nn.Module, init_type: str = "normal", init_gain: float = 0.02)
 
 
 def define_G(input_nc: int, output_nc: int, ngf: int, netG: str, norm: str = "batch", use_dropout: bool = False,
-             init_type: str = "normal", init_gain: float = 0.02) -> nn.Module:
-    """Build and initialise the generator named `netG` (one of GENERATOR_NAMES)."""
-    if netG == "resnet_9blocks":
-        net: nn.Module = ResnetGenerator(input_nc, output_nc, ngf, norm, use_dropout, n_blocks=9)
-    elif netG == "resnet_6blocks":
-        net = ResnetGenerator(input_nc, output_nc, ngf, norm, use_dropout, n_blocks=6)
+             init_type: str = "normal", init_gain: float = 0.02, antialias: bool = False,
+             antialias_up: bool = False) -> nn.Module:
+    """Build and initialise the generator named `netG` (one of GENERATOR_NAMES).
+
+    `antialias` / `antialias_up` give the ResNet generators the CUT release's blur-pool down- / upsampling (CUT
+    turns both on unless --no_antialias / --no_antialias_up); the U-Nets have no such variant and ignore them.
+    """
+    if netG in ("resnet_9blocks", "resnet_6blocks"):
+        n_blocks = 9 if netG == "resnet_9blocks" else 6
+        net: nn.Module = ResnetGenerator(input_nc, output_nc, ngf, norm, use_dropout, n_blocks, antialias,
+                                         antialias_up)
     elif netG == "unet_256":
         net = UnetGenerator(input_nc, output_nc, 8, ngf, norm, use_dropout)
     elif netG == "unet_128":
@@ -77,20 +88,34 @@ def define_G(input_nc: int, output_nc: int, ngf: int, netG: str, norm: str = "ba
 
 
 def define_D(input_nc: int, ndf: int, netD: str, n_layers_D: int = 3, norm: str = "batch",
-             init_type: str = "normal", init_gain: float = 0.02) -> nn.Module:
+             init_type: str = "normal", init_gain: float = 0.02, antialias: bool = False) -> nn.Module:
     """Build and initialise the discriminator named `netD` (one of DISCRIMINATOR_NAMES).
 
     'basic' is the 70x70 PatchGAN (n_layers 3), 'n_layers' the PatchGAN with `n_layers_D`, 'pixel' the 1x1 one.
+    `antialias` gives the PatchGANs the CUT release's blur-pool downsampling; 'pixel' does not downsample and
+    ignores it.
     """
     if netD == "basic":
-        net: nn.Module = NLayerDiscriminator(input_nc, ndf, n_layers=3, norm=norm)
+        net: nn.Module = NLayerDiscriminator(input_nc, ndf, n_layers=3, norm=norm, antialias=antialias)
     elif netD == "n_layers":
-        net = NLayerDiscriminator(input_nc, ndf, n_layers=n_layers_D, norm=norm)
+        net = NLayerDiscriminator(input_nc, ndf, n_layers=n_layers_D, norm=norm, antialias=antialias)
     elif netD == "pixel":
         net = PixelDiscriminator(input_nc, ndf, norm=norm)
     else:
         raise unknown_name("--netD", netD, DISCRIMINATOR_NAMES)
     return init_net(net, init_type, init_gain)
+
+
+def define_F(netF: str = "mlp_sample", netF_nc: int = 256, init_type: str = "normal",
+             init_gain: float = 0.02) -> PatchProjector:
+    """Build CUT's feature projector F named `netF` (one of PROJECTOR_NAMES).
+
+    Its MLPs ('mlp_sample') are created from the first feature maps it projects, and initialised then with
+    `init_type` / `init_gain` like every other network; build it before making its optimizer.
+    """
+    if init_type not in INIT_TYPES:
+        raise unknown_name("--init_type", init_type, INIT_TYPES)
+    return PatchProjector(netF, netF_nc, init=partial(init_weights, init_type=init_type, init_gain=init_gain))
 
 
 def input_size_multiple(netG: str) -> int:
