@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from models.antialias import BlurDownsample
 from models.norms import conv_bias, get_norm_layer
 
 
@@ -12,25 +13,33 @@ class NLayerDiscriminator(nn.Module):
     """PatchGAN: `n_layers` stride-2 4x4 convolutions, one stride-1 convolution, then a 1-channel score map.
 
     Widths double from ndf up to 8*ndf. With n_layers=3 ('basic') each output cell sees a 70x70 input patch and a
-    256x256 input gives a 30x30 map. Outputs are logits.
+    256x256 input gives a 30x30 map. Outputs are logits. With `antialias` (the CUT release's default) each stride-2
+    convolution becomes a stride-1 convolution followed (after its norm and LeakyReLU) by a blur-pool
+    (BlurDownsample); a 256x256 input still gives a 30x30 map.
     """
 
-    def __init__(self, input_nc: int, ndf: int = 64, n_layers: int = 3, norm: str = "batch") -> None:
+    def __init__(self, input_nc: int, ndf: int = 64, n_layers: int = 3, norm: str = "batch",
+                 antialias: bool = False) -> None:
         super().__init__()
         norm_layer, bias = get_norm_layer(norm), conv_bias(norm)
+        stride = 1 if antialias else 2
         layers: list[nn.Module] = [
-            nn.Conv2d(input_nc, ndf, kernel_size=4, stride=2, padding=1),
+            nn.Conv2d(input_nc, ndf, kernel_size=4, stride=stride, padding=1),
             nn.LeakyReLU(0.2, inplace=True),
         ]
+        if antialias:
+            layers.append(BlurDownsample(ndf))
         width = ndf
         for n in range(1, n_layers + 1):
-            stride = 2 if n < n_layers else 1
+            downsamples = n < n_layers
             next_width = ndf * min(2**n, 8)
             layers += [
-                nn.Conv2d(width, next_width, kernel_size=4, stride=stride, padding=1, bias=bias),
+                nn.Conv2d(width, next_width, kernel_size=4, stride=stride if downsamples else 1, padding=1, bias=bias),
                 norm_layer(next_width),
                 nn.LeakyReLU(0.2, inplace=True),
             ]
+            if antialias and downsamples:
+                layers.append(BlurDownsample(next_width))
             width = next_width
         layers.append(nn.Conv2d(width, 1, kernel_size=4, stride=1, padding=1))
         self.model = nn.Sequential(*layers)

@@ -1,4 +1,4 @@
-"""Generators: the ResNet encoder/decoder (CycleGAN) and the U-Net (pix2pix).
+"""Generators: the ResNet encoder/decoder (CycleGAN, and CUT with anti-aliasing) and the U-Net (pix2pix).
 
 Module order inside each nn.Sequential is fixed by the original release's state-dict keys, so parameter-free layers
 (padding, activations, dropout) keep their positions even though they hold no weights.
@@ -6,10 +6,14 @@ Module order inside each nn.Sequential is fixed by the original release's state-
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
+from models.antialias import BlurDownsample, BlurUpsample
 from models.norms import conv_bias, get_norm_layer
+from util.errors import UserError
 
 
 class ResnetBlock(nn.Module):
@@ -38,13 +42,22 @@ class ResnetBlock(nn.Module):
 
 
 class ResnetGenerator(nn.Module):
-    """7x7 stem, two stride-2 downsamplings, `n_blocks` residual blocks, two upsamplings, 7x7 head with Tanh.
+    """7x7 stem, two downsamplings, `n_blocks` residual blocks, two upsamplings, 7x7 head with Tanh.
 
-    Works for any input whose sides are multiples of 4.
+    By default (the original release) the downsamplings are stride-2 convolutions and the upsamplings stride-2
+    transposed convolutions. `antialias` (the CUT release's default) downsamples with a stride-1 convolution, norm,
+    ReLU and a blur-pool (BlurDownsample); `antialias_up` upsamples with a blur (BlurUpsample) followed by a
+    stride-1 convolution, norm and ReLU. Either way image sides must be multiples of 4 and at least 8.
+
+    Called with `layers` (indices into `self.model`), it also returns the outputs of those top-level layers (the
+    CUT release's NCE layers); with `encode_only` it stops after the last of them. As in the CUT release, a layer
+    whose output is followed by an in-place ReLU (e.g. layer 8 without anti-aliasing) yields the rectified tensor
+    when the ReLU runs before the pass stops.
     """
 
     def __init__(self, input_nc: int, output_nc: int, ngf: int = 64, norm: str = "batch",
-                 use_dropout: bool = False, n_blocks: int = 6) -> None:
+                 use_dropout: bool = False, n_blocks: int = 6, antialias: bool = False,
+                 antialias_up: bool = False) -> None:
         super().__init__()
         norm_layer, bias = get_norm_layer(norm), conv_bias(norm)
         layers: list[nn.Module] = [
@@ -54,19 +67,35 @@ class ResnetGenerator(nn.Module):
             nn.ReLU(inplace=True),
         ]
         for width in (ngf, ngf * 2):
-            layers += [
-                nn.Conv2d(width, width * 2, kernel_size=3, stride=2, padding=1, bias=bias),
-                norm_layer(width * 2),
-                nn.ReLU(inplace=True),
-            ]
+            if antialias:
+                layers += [
+                    nn.Conv2d(width, width * 2, kernel_size=3, stride=1, padding=1, bias=bias),
+                    norm_layer(width * 2),
+                    nn.ReLU(inplace=True),
+                    BlurDownsample(width * 2),
+                ]
+            else:
+                layers += [
+                    nn.Conv2d(width, width * 2, kernel_size=3, stride=2, padding=1, bias=bias),
+                    norm_layer(width * 2),
+                    nn.ReLU(inplace=True),
+                ]
         layers += [ResnetBlock(ngf * 4, norm, use_dropout) for _ in range(n_blocks)]
         for width in (ngf * 4, ngf * 2):
-            layers += [
-                nn.ConvTranspose2d(width, width // 2, kernel_size=3, stride=2, padding=1, output_padding=1,
-                                   bias=bias),
-                norm_layer(width // 2),
-                nn.ReLU(inplace=True),
-            ]
+            if antialias_up:
+                layers += [
+                    BlurUpsample(width),
+                    nn.Conv2d(width, width // 2, kernel_size=3, stride=1, padding=1, bias=bias),
+                    norm_layer(width // 2),
+                    nn.ReLU(inplace=True),
+                ]
+            else:
+                layers += [
+                    nn.ConvTranspose2d(width, width // 2, kernel_size=3, stride=2, padding=1, output_padding=1,
+                                       bias=bias),
+                    norm_layer(width // 2),
+                    nn.ReLU(inplace=True),
+                ]
         layers += [
             nn.ReflectionPad2d(3),
             nn.Conv2d(ngf, output_nc, kernel_size=7),
@@ -74,8 +103,53 @@ class ResnetGenerator(nn.Module):
         ]
         self.model = nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, layers: list[int] | None = None, encode_only: bool = False
+                ) -> torch.Tensor | list[torch.Tensor] | tuple[torch.Tensor, list[torch.Tensor]]:
+        """The translated image (N, output_nc, H, W); with `layers`, the outputs of those layers of `self.model`.
+
+        - no `layers`: the image
+        - `layers` and `encode_only`: the features, in the order of `layers`, computed up to the last one only
+        - `layers` alone: (image, features)
+
+        TorchScript compiles the image path only (the size check and the features are skipped when scripting).
+        """
+        if not torch.jit.is_scripting():
+            check_image_size(x)
+            if layers:
+                return self.features(x, layers, encode_only)
         return self.model(x)
+
+    def features(self, x: torch.Tensor, layers: Sequence[int], encode_only: bool = False
+                 ) -> list[torch.Tensor] | tuple[torch.Tensor, list[torch.Tensor]]:
+        """The outputs of the top-level layers `layers` (and the image unless `encode_only`); see forward."""
+        check_layer_indices(layers, len(self.model))
+        wanted = set(layers)
+        last = max(layers) if encode_only else len(self.model) - 1
+        found: dict[int, torch.Tensor] = {}
+        for index, layer in enumerate(self.model):
+            x = layer(x)
+            if index in wanted:
+                found[index] = x
+            if index == last:
+                break
+        features = [found[index] for index in layers]
+        return features if encode_only else (x, features)
+
+
+def check_image_size(x: torch.Tensor) -> None:
+    """Refuse image sides the ResNet generator cannot keep: they must be multiples of 4 and at least 8."""
+    height, width = x.shape[-2:]
+    if height % 4 or width % 4 or height < 8 or width < 8:
+        raise UserError(f"the ResNet generator needs image sides that are multiples of 4 and at least 8, got "
+                        f"{width}x{height}; set --crop_size (or --load_size with --preprocess none) to such a size")
+
+
+def check_layer_indices(layers: Sequence[int], count: int) -> None:
+    """Refuse feature-layer indices outside the generator's `count` top-level layers."""
+    bad = [index for index in layers if not 0 <= index < count]
+    if bad:
+        raise UserError(f"--nce_layers index {bad[0]} is not a layer of the generator, whose layers are numbered "
+                        f"0 to {count - 1}; choose indices in that range")
 
 
 class UnetBlock(nn.Module):

@@ -1,4 +1,4 @@
-"""Adversarial objectives and the WGAN-GP gradient penalty."""
+"""Adversarial objectives, the WGAN-GP gradient penalty and CUT's PatchNCE loss."""
 
 from __future__ import annotations
 
@@ -62,3 +62,29 @@ def gradient_penalty(netD: nn.Module, real: torch.Tensor, fake: torch.Tensor, ki
     # The small constant keeps the norm differentiable where the gradient vanishes.
     grad_norm = torch.sqrt(grad.flatten(1).float().pow(2).sum(dim=1) + 1e-12)
     return ((grad_norm - constant) ** 2).mean() * lambda_gp
+
+
+def patch_nce_loss(feat_q: torch.Tensor, feat_k: torch.Tensor, num_images: int, temperature: float = 0.07,
+                   negatives_from_minibatch: bool = False) -> torch.Tensor:
+    """PatchNCE (CUT): each query patch must pick its own key patch out of the other patches; the mean over patches.
+
+    `feat_q` and `feat_k` are (num_images * P, C) rows of L2-normalised patch vectors in the projector's layout (the
+    P patches of image 0 first) with the same locations row for row. For every query the logits are its dot
+    product with its key (the positive) and with the keys of the other patches (the negatives) of the same image,
+    or of every image of the minibatch with `negatives_from_minibatch`, all divided by `temperature`; the loss is
+    the cross-entropy of picking the positive. A query's own key among the negatives is masked to -10 (before the
+    temperature), as in the CUT release. Keys get no gradient. Computed in float32.
+    """
+    rows, channels = feat_q.shape
+    if rows % num_images:
+        raise ValueError(f"{rows} patch rows cannot be split into {num_images} images")
+    query, key = feat_q.float(), feat_k.detach().float()
+    positive = (query * key).sum(dim=1, keepdim=True)
+    groups = 1 if negatives_from_minibatch else num_images
+    query, key = query.view(groups, -1, channels), key.view(groups, -1, channels)
+    per_group = query.shape[1]
+    negatives = torch.bmm(query, key.transpose(1, 2))
+    own_key = torch.eye(per_group, dtype=torch.bool, device=negatives.device)
+    negatives = negatives.masked_fill(own_key, -10.0).view(rows, per_group)
+    logits = torch.cat([positive, negatives], dim=1) / temperature
+    return F.cross_entropy(logits, torch.zeros(rows, dtype=torch.long, device=logits.device))
