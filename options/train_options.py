@@ -57,8 +57,10 @@ class TrainOptions(BaseOptions):
             opt.epoch_count = 1  # a resumed run takes it from its training state (train.py: resume)
         if opt.n_epochs < 0 or opt.n_epochs_decay < 0 or opt.n_epochs + opt.n_epochs_decay < 1:
             raise UserError("--n_epochs and --n_epochs_decay must not be negative and must add up to at least 1")
-        if opt.norm == "batch" and distributed.get_world_size() > 1:
-            # Per-process batch statistics would make the model depend on how the batch is split across GPUs.
-            messages.warn("--norm batch with several processes: using --norm syncbatch instead, so batch "
-                          "statistics cover the whole batch across processes (checkpoints stay interchangeable)")
-            opt.norm = "syncbatch"
+        for option in ("norm", "normG", "normD"):  # normG / normD: the separate norms of --model cut
+            if getattr(opt, option, None) == "batch" and distributed.get_world_size() > 1:
+                # Per-process batch statistics would make the model depend on how the batch is split across GPUs.
+                messages.warn(f"--{option} batch with several processes: using --{option} syncbatch instead, so "
+                              "batch statistics cover the whole batch across processes (checkpoints stay "
+                              "interchangeable)")
+                setattr(opt, option, "syncbatch")
