@@ -161,9 +161,9 @@ def test_resnet_block_keeps_the_original_signature():
     block = networks.ResnetBlock(8, "zero", nn.BatchNorm2d, False, True)  # positional, as the original's
     assert list(block.state_dict())[:2] == ["conv_block.0.weight", "conv_block.0.bias"]
     assert block(torch.randn(1, 8, 5, 5)).shape == (1, 8, 5, 5)
-    reflect = networks.ResnetBlock(8, padding_type="replicate", norm_layer=nn.BatchNorm2d, use_dropout=True,
+    replicate = networks.ResnetBlock(8, padding_type="replicate", norm_layer=nn.BatchNorm2d, use_dropout=True,
                                    use_bias=False)
-    assert isinstance(reflect.conv_block[0], nn.ReplicationPad2d) and isinstance(reflect.conv_block[4], nn.Dropout)
+    assert isinstance(replicate.conv_block[0], nn.ReplicationPad2d) and isinstance(replicate.conv_block[4], nn.Dropout)
 
 
 def test_define_and_init_take_gpu_ids():
