@@ -153,8 +153,8 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, run
                     if crossed(progress.total_iters, batch_size, opt.display_freq):
                         model.compute_visuals()
                         visualizer.display_current_results(
-                            model.get_current_visuals(), epoch, progress.total_iters,
-                            crossed(progress.total_iters, batch_size, opt.update_html_freq))
+                            model.get_current_visuals(), epoch,
+                            crossed(progress.total_iters, batch_size, opt.update_html_freq), progress.total_iters)
                     if crossed(progress.total_iters, batch_size, opt.print_freq):
                         losses = model.get_current_losses()
                         t_comp, t_data = (time.time() - step_start) / batch_size, step_start - data_start

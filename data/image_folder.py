@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 from PIL import Image
+from torch.utils import data
 
+from util import messages
 from util.errors import UserError
 
-IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".tif", ".tiff", ".webp")
+# A list, as in the original release, so code written for it can append extensions.
+IMG_EXTENSIONS = [".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".tif", ".tiff", ".webp"]
 
 
 def is_image_file(name: str) -> bool:
     """True when `name` ends with a known image extension, in any letter case."""
-    return name.lower().endswith(IMG_EXTENSIONS)
+    return name.lower().endswith(tuple(ext.lower() for ext in IMG_EXTENSIONS))
 
 
 def make_dataset(dir: str, max_dataset_size: float = float("inf"), hint: str = "") -> list[str]:
@@ -54,3 +59,35 @@ def load_image(path: str, mode: str = "RGB") -> Image.Image:
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
         raise BadImageError(f"cannot read image '{path}': {err}; remove or replace the file, "
                             "or pass --skip_bad_images", path) from err
+
+
+# The original release's names ---------------------------------------------------------------------------------------
+
+def default_loader(path: str) -> Image.Image:
+    """The original release's image loader: `load_image(path)` (RGB; an unreadable file raises BadImageError)."""
+    messages.deprecated("data.image_folder.default_loader", "data.image_folder.load_image")
+    return load_image(path)
+
+
+class ImageFolder(data.Dataset):
+    """The original release's dataset of every image under `root`: item i is image i (through `transform`), or
+    (image, path) with `return_paths`. Built on make_dataset and load_image.
+    """
+
+    def __init__(self, root: str, transform: Callable[[Image.Image], Any] | None = None, return_paths: bool = False,
+                 loader: Callable[[str], Any] = load_image) -> None:
+        self.root = root
+        self.imgs = make_dataset(root)
+        self.transform = transform
+        self.return_paths = return_paths
+        self.loader = loader
+
+    def __getitem__(self, index: int) -> Any:
+        path = self.imgs[index]
+        img = self.loader(path)
+        if self.transform is not None:
+            img = self.transform(img)
+        return (img, path) if self.return_paths else img
+
+    def __len__(self) -> int:
+        return len(self.imgs)

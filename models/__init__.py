@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from models.base_model import BaseModel
+from models.base_model import BaseModel, load_networks
 from util import checkpoint, distributed, messages
 from util.compilation import CompiledNetwork
 from util.errors import UserError, unknown_name
@@ -51,17 +51,6 @@ def create_model(opt: argparse.Namespace) -> BaseModel:
     model = find_model_using_name(opt.model)(opt)
     messages.info(f"model [{type(model).__name__}] was created")
     return model
-
-
-def load_networks(model: BaseModel, folder: str, suffix: str) -> None:
-    """Load `<suffix>_net_<name>.pth` from `folder` into each of the model's networks.
-
-    Every file is read and checked before any network changes, so a mismatch leaves all of them as they were.
-    """
-    networks = model.networks()
-    hints = {name: model.network_options_hint(name) for name in networks}
-    name_option = ("G", "--model_suffix") if hasattr(model.opt, "model_suffix") else None
-    model.load_network_state_dicts(checkpoint.read_network_weights(folder, suffix, networks, hints, name_option))
 
 
 def prepare_to_run(model: BaseModel, opt: argparse.Namespace, ddp: bool) -> None:

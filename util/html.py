@@ -10,14 +10,19 @@ from dominate import tags
 
 
 class HTML:
-    """A page at <web_dir>/index.html with images under <web_dir>/images/."""
+    """A page at <web_dir>/index.html with images under <web_dir>/images/; with `refresh` > 0 the browser reloads it
+    every that many seconds.
+    """
 
-    def __init__(self, web_dir: str, title: str) -> None:
+    def __init__(self, web_dir: str, title: str, refresh: int = 0) -> None:
+        self.title = title
         self.web_dir = web_dir
         self.img_dir = os.path.join(web_dir, "images")
         os.makedirs(self.img_dir, exist_ok=True)
         self.doc = dominate.document(title=title)
         with self.doc.head:
+            if refresh > 0:
+                tags.meta(http_equiv="refresh", content=str(refresh))
             tags.style("table {table-layout: fixed; margin-bottom: 1em} td {vertical-align: top; padding: 4px}"
                        " p {word-wrap: break-word; margin: 2px}")
         with self.doc:
@@ -30,7 +35,7 @@ class HTML:
         with self.doc:
             tags.h3(text)
 
-    def add_images(self, images: list[str], texts: list[str], links: list[str], width: int = 256) -> None:
+    def add_images(self, images: list[str], texts: list[str], links: list[str], width: int = 400) -> None:
         """A row of images (paths relative to the page's images/ folder), each captioned and linked."""
         self.doc.add(image_row(images, texts, links, width))
 
