@@ -10,15 +10,15 @@ import argparse
 import time
 
 from data import create_dataset
+from data.image_folder import searched_folders
 from models import create_model, setup_for_test
 from options.test_options import TestOptions
 from util import messages
 from util.allocator import keep_freed_memory
 from util.errors import exit_on_user_error
-from util.image_writer import ImageWriter
 from util.progress import progress_bar
 from util.reproducibility import choose_cudnn_kernels, seed_everything
-from util.results_page import open_results_page, save_images
+from util.results_page import ResultsPage
 
 
 def warn_batch_dependence(opt: argparse.Namespace) -> None:
@@ -35,26 +35,24 @@ def main(argv: list[str] | None = None) -> None:
     seed_everything(opt.seed)
     choose_cudnn_kernels(opt.device, opt.seed, fixed_input_size="scale_width" not in opt.preprocess)
     warn_batch_dependence(opt)
-    dataset = create_dataset(opt)
+    with searched_folders() as image_dirs:  # results are named by their path inside these folders
+        dataset = create_dataset(opt)
     model = create_model(opt)
     setup_for_test(model, opt, dataset.first_batch())
-    page = open_results_page(opt)
     start = time.time()
     total = min(opt.num_test, len(dataset))
-    done = 0
-    with ImageWriter() as writer, progress_bar(total, "test", "img") as bar:
+    with ResultsPage(opt, image_dirs) as results, progress_bar(total, "test", "img") as bar:
         for batch in dataset:
-            if done >= total:
+            if results.count >= total:
                 break
             model.set_input(batch)
             model.test()
             visuals = {label: image.float().cpu() for label, image in model.get_current_visuals().items()}
-            for i, path in enumerate(model.get_image_paths()[:total - done]):
-                save_images(page, {k: v[i] for k, v in visuals.items()}, path, opt.aspect_ratio, opt.display_winsize,
-                            writer)
-                done += 1
+            for i, path in enumerate(model.get_image_paths()[:total - results.count]):
+                results.add({k: v[i] for k, v in visuals.items()}, path)
                 bar.update(1)
-    messages.info(f"wrote {done} results to {page.save()} in {time.time() - start:.1f} s")
+        page = results.close()
+    messages.info(f"wrote {results.count} results to {page} in {time.time() - start:.1f} s")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from util.interrupts import StopRequest, resume_command
 from util.nonfinite import NonFiniteCheck
 from util.progress import progress_bar
 from util.reproducibility import choose_cudnn_kernels, rng_state, seed_everything, set_rng_state
+from util.threads import warn_if_oversubscribed
 from util.visualizer import Visualizer
 
 STATE_VERSION = 1  # of the training-state files written by `save`
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     seed_everything(opt.seed)
     distributed.init_process_group(opt.device)
     choose_cudnn_kernels(opt.device, opt.seed, fixed_input_size="scale_width" not in opt.preprocess)
+    warn_if_oversubscribed(opt.device.type)
     dataset = create_dataset(opt)
     model = create_model(opt)
     visualizer = Visualizer(opt)

@@ -18,9 +18,9 @@ from metrics.evaluator import Evaluator
 from metrics.inception_metrics import check_kid_set_sizes
 from metrics.registry import default_metric_names, paired_names, parse_metric_names, refuse_paired
 from util.errors import UserError
+from util.image_files import IMAGE_EXTENSIONS, is_image_file
 from util.progress import progress_bar
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
 FAKE_SUFFIX, REAL_SUFFIX = "_fake_B", "_real_B"  # how test.py names a generated image and its target
 CYCLE_SUFFIX = "_rec_A"  # only CycleGAN writes reconstructions: its real_B is not the target of its fake_B
 
@@ -39,7 +39,7 @@ def list_images(folder: Path, what: str) -> list[Path]:
     """The image files directly in `folder`, sorted; a missing or image-less folder is a UserError."""
     if not folder.is_dir():
         raise UserError(f"{what} folder '{folder}' does not exist")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and is_image_file(p.name))
     if not files:
         raise UserError(f"{what} folder '{folder}' holds no images ({', '.join(IMAGE_EXTENSIONS)})")
     return files

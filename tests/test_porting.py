@@ -256,10 +256,13 @@ def test_image_folder_and_default_loader(tmp_path):
     assert default_loader(str(paths[0])).mode == "RGB"
 
 
-def test_image_extensions_can_be_extended(monkeypatch):
+def test_image_extensions_can_be_extended():
     assert not is_image_file("scan.npy")
-    monkeypatch.setattr("data.image_folder.IMG_EXTENSIONS", [*IMG_EXTENSIONS, ".npy"])
-    assert is_image_file("scan.npy") and is_image_file("a.PNG")
+    IMG_EXTENSIONS.append(".npy")  # as code written for the original release does
+    try:
+        assert is_image_file("scan.npy") and is_image_file("a.PNG")
+    finally:
+        IMG_EXTENSIONS.remove(".npy")
 
 
 def test_get_transform_takes_a_pil_interpolation_constant():

@@ -10,8 +10,8 @@ from dominate import tags
 
 
 class HTML:
-    """A page at <web_dir>/index.html with images under <web_dir>/images/; with `refresh` > 0 the browser reloads it
-    every that many seconds.
+    """A page at <web_dir>/index.html with images under <web_dir>/images/, declared as UTF-8; with `refresh` > 0
+    the browser reloads it every that many seconds.
     """
 
     def __init__(self, web_dir: str, title: str, refresh: int = 0) -> None:
@@ -19,8 +19,10 @@ class HTML:
         self.web_dir = web_dir
         self.img_dir = os.path.join(web_dir, "images")
         os.makedirs(self.img_dir, exist_ok=True)
-        self.doc = dominate.document(title=title)
+        self.doc = dominate.document(title=None)
         with self.doc.head:
+            tags.meta(charset="utf-8")  # first, so that browsers know it before any non-ASCII text (file names)
+            self.doc.title_node = tags.title(title)
             if refresh > 0:
                 tags.meta(http_equiv="refresh", content=str(refresh))
             tags.style("table {table-layout: fixed; margin-bottom: 1em} td {vertical-align: top; padding: 4px}"
@@ -43,9 +45,14 @@ class HTML:
         """Write the page (via a temporary file, so readers never see half a page) and return its path."""
         path = os.path.join(self.web_dir, filename)
         tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(self.doc.render())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(self.doc.render())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
         return path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,8 @@ def save_image(image: np.ndarray, path: str, aspect_ratio: float = 1.0) -> None:
     """Save an HxWxC uint8 array as an image file, stretched to width/height = aspect_ratio unless it is 1.0.
 
     The ratio is that of the saved file, whatever the input's own shape: a wider ratio keeps the height and
-    widens, a narrower one keeps the width and heightens.
+    widens, a narrower one keeps the width and heightens. The file appears complete or not at all: it is written
+    under a temporary name and renamed, and a failed write (a full disk) removes what it wrote.
     """
     pil = Image.fromarray(image)
     if aspect_ratio != 1.0:
@@ -49,7 +51,15 @@ def save_image(image: np.ndarray, path: str, aspect_ratio: float = 1.0) -> None:
             size = (width, round(width / aspect_ratio))
         if size != pil.size:
             pil = pil.resize(size, Image.Resampling.BICUBIC)
-    pil.save(path)
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        pil.save(tmp, format=Image.registered_extensions()[os.path.splitext(name)[1].lower()])
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 # The original release's helpers -------------------------------------------------------------------------------------
