@@ -95,8 +95,8 @@ def export_onnx(netG: nn.Module, path: str, input_nc: int, example_size: int = 2
 def export_torchscript(netG: nn.Module, path: str) -> None:
     """Write `netG` as a scripted, frozen TorchScript module (any batch, height and width); load with torch.jit.load.
 
-    Freezing (weights as constants) also spares the TorchScript runtime seconds of re-optimising the unfrozen graph
-    on each of the first input shapes it sees.
+    Freezing (weights as constants) spares the TorchScript runtime seconds of re-optimising the graph on each of the
+    first input shapes it sees; it takes a few seconds itself for the U-Nets.
     """
     net = _eval_copy(netG)
     with _without_notices():

@@ -81,15 +81,16 @@ def measure_tiles(args: argparse.Namespace) -> dict:
     grid = TileGrid.build(args.size, args.size, args.tile, args.tile_overlap, align=multiple)
     baseline = seam_ratio(whole, grid)
     result["untiled_seam_ratio"] = round(baseline, 3)
-    settings = [("thumbnail", int(size)) for size in args.thumbnail_sizes.split(",")] + [("tile", 0)]
+    settings = [("thumbnail", int(size)) for size in args.thumbnail_sizes.split(",")] + [("tile", -1)]
     for mode, thumbnail_size in settings:
         start = time.perf_counter()
         tiled = levels(translate(net, image, multiple, tile=args.tile, tile_overlap=args.tile_overlap,
-                                 tile_stats=mode, thumbnail_size=thumbnail_size))
+                                 tile_stats=mode, thumbnail_size=max(thumbnail_size, 0) or None))
         seconds = time.perf_counter() - start
         diff = (tiled - whole).abs()
         ratio = seam_ratio(tiled, grid)
-        result[f"{mode}_{thumbnail_size}" if thumbnail_size else mode] = {
+        name = {-1: "tile", 0: "thumbnail_default"}.get(thumbnail_size, f"thumbnail_{thumbnail_size}")
+        result[name] = {
             "mean_levels": round(float(diff.mean()), 2), "max_levels": int(diff.max()),
             "seam_ratio": round(ratio, 3), "seam_ratio_vs_untiled": round(ratio / baseline, 3),
             "seconds": round(seconds, 2)}
@@ -162,9 +163,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--images", default=None, help="folder of images for the mosaic (synthetic scene if omitted)")
     p.add_argument("--size", type=int, default=None, help="image side (tiles 1024, memory 4096)")
     p.add_argument("--tile", type=int, default=256)
-    p.add_argument("--tile_overlap", type=int, default=64)
+    p.add_argument("--tile_overlap", type=int, default=32)
     p.add_argument("--tile_batch_size", type=int, default=4)
-    p.add_argument("--thumbnail_sizes", default="512", help="tiles: comma-separated thumbnail sides to try")
+    p.add_argument("--thumbnail_sizes", default="0",
+                   help="tiles: comma-separated thumbnail sides to try (0: the default)")
     p.add_argument("--sizes", default="256,1024", help="backends: image sides")
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--iters", type=int, default=5)
