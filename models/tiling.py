@@ -98,9 +98,9 @@ class TileGrid:
     def __len__(self) -> int:
         return len(self.rows.starts) * len(self.cols.starts)
 
-    def tiles(self) -> list[tuple[int, int, torch.Tensor]]:
-        """(top, left, 2-D window) of every tile, row by row."""
-        return [(top, left, row_window[:, None] * col_window[None, :])
+    def tiles(self) -> list[tuple[int, int, torch.Tensor, torch.Tensor]]:
+        """(top, left, row window, column window) of every tile, row by row; its 2-D window is their outer product."""
+        return [(top, left, row_window, col_window)
                 for top, row_window in zip(self.rows.starts, self.rows.windows, strict=True)
                 for left, col_window in zip(self.cols.starts, self.cols.windows, strict=True)]
 
