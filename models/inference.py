@@ -146,7 +146,7 @@ def translate(netG: nn.Module, images: torch.Tensor, size_multiple: int, tile: i
     whole; otherwise tiles of `tile` pixels overlapping by `tile_overlap` (see check_tiling), with normalisation
     statistics per `tile_stats` ('thumbnail' or 'tile'; None = default_tile_stats(netG)), `tile_batch_size` tiles
     at a time, and a thumbnail of `thumbnail_size` pixels (None = default_thumbnail_size). Runs under
-    torch.inference_mode; the output is float32 on the images' device when tiled, the generator's output otherwise.
+    torch.inference_mode; the output is float32, on the images' device (tiles run on the generator's).
     """
     check_tiling(tile, tile_overlap, size_multiple)
     if tile_stats is None:
@@ -158,7 +158,7 @@ def translate(netG: nn.Module, images: torch.Tensor, size_multiple: int, tile: i
     padded, padding = pad_to_multiple(images, size_multiple)
     with torch.inference_mode():
         if not tile:
-            return crop_padding(netG(padded.to(generator_device(netG))), padding)
+            return crop_padding(netG(padded.to(generator_device(netG))).float().to(images.device), padding)
         outputs = [run_tiled(netG, padded[i:i + 1], size_multiple, tile, tile_overlap, tile_stats, tile_batch_size,
                              thumbnail_size) for i in range(padded.shape[0])]
     return crop_padding(outputs[0] if len(outputs) == 1 else torch.cat(outputs), padding)

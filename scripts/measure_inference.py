@@ -10,7 +10,8 @@ generator whole and in tiles, with thumbnail statistics for each of --thumbnail_
 Reported per setting: mean and max absolute difference from the untiled output in 8-bit levels, and the seam
 ratio (mean gradient across tile borders / elsewhere), also divided by the untiled output's ratio at the same
 lines. `memory`: one tiled run of resnet_9blocks (ngf 64, instance norm, random weights) in a fresh process;
-reports seconds and the process's peak RSS. `backends`: median seconds per image of resnet_9blocks (ngf 64,
+reports seconds and the process's peak RSS. Like test.py, each run first tunes glibc's malloc (util/allocator.py)
+unless --system_malloc is given. `backends`: median seconds per image of resnet_9blocks (ngf 64,
 instance norm) in PyTorch eager and in onnxruntime with the same thread count.
 """
 
@@ -38,6 +39,7 @@ from models.generators import ResnetGenerator  # noqa: E402
 from models.inference import translate  # noqa: E402
 from models.networks import define_G, input_size_multiple  # noqa: E402
 from models.tiling import TileGrid, seam_ratio  # noqa: E402
+from util.allocator import keep_freed_memory  # noqa: E402
 
 
 def synthetic_scene(size: int, seed: int = 0) -> torch.Tensor:
@@ -111,11 +113,13 @@ def measure_memory(args: argparse.Namespace) -> dict:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         peak_mb = usage.ru_maxrss / 1024
         return {"size": args.size, "tile": args.tile, "tile_overlap": args.tile_overlap,
-                "tile_batch_size": args.tile_batch_size, "seconds": round(seconds, 1),
+                "tile_batch_size": args.tile_batch_size, "system_malloc": args.system_malloc,
+                "seconds": round(seconds, 1),
                 "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
                 "peak_rss_mb": round(peak_mb), "threads": torch.get_num_threads()}
     cmd = [sys.executable, __file__, "memory", "--inner", "--size", str(args.size), "--tile", str(args.tile),
            "--tile_overlap", str(args.tile_overlap), "--tile_batch_size", str(args.tile_batch_size)]
+    cmd += ["--system_malloc"] if args.system_malloc else []
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -125,6 +129,8 @@ def measure_backends(args: argparse.Namespace) -> dict:
 
     from models.export import export_onnx
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     net = ResnetGenerator(3, 3, 64, "instance", False, n_blocks=9).eval()
     results: dict = {"threads": torch.get_num_threads()}
@@ -168,10 +174,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--thumbnail_sizes", default="0",
                    help="tiles: comma-separated thumbnail sides to try (0: the default)")
     p.add_argument("--sizes", default="256,1024", help="backends: image sides")
+    p.add_argument("--threads", type=int, default=0, help="backends: threads for both (0: PyTorch's default)")
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--iters", type=int, default=5)
+    p.add_argument("--system_malloc", action="store_true",
+                   help="keep glibc's default malloc instead of the tuning test.py applies (util/allocator.py)")
     p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if not args.system_malloc:
+        keep_freed_memory()
     if args.size is None:
         args.size = 4096 if args.what == "memory" else 1024
     result = {"tiles": measure_tiles, "memory": measure_memory, "backends": measure_backends}[args.what](args)
