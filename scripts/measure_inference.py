@@ -91,7 +91,7 @@ def measure_tiles(args: argparse.Namespace) -> dict:
         seconds = time.perf_counter() - start
         diff = (tiled - whole).abs()
         ratio = seam_ratio(tiled, grid)
-        name = {-1: "tile", 0: "thumbnail_default"}.get(thumbnail_size, f"thumbnail_{thumbnail_size}")
+        name = {-1: "stats_tile", 0: "stats_thumbnail_default"}.get(thumbnail_size, f"stats_thumbnail_{thumbnail_size}")
         result[name] = {
             "mean_levels": round(float(diff.mean()), 2), "max_levels": int(diff.max()),
             "seam_ratio": round(ratio, 3), "seam_ratio_vs_untiled": round(ratio / baseline, 3),
