@@ -94,8 +94,9 @@ def thumbnail_of(image: torch.Tensor, size: int, multiple: int) -> torch.Tensor:
     if max(height, width) <= size:
         return image
     scale = size / max(height, width)
-    new_h = max(multiple, round(height * scale / multiple) * multiple)
-    new_w = max(multiple, round(width * scale / multiple) * multiple)
+    smallest = MIN_SIDE + -MIN_SIDE % multiple
+    new_h = max(smallest, round(height * scale / multiple) * multiple)
+    new_w = max(smallest, round(width * scale / multiple) * multiple)
     return F.interpolate(image.float(), size=(new_h, new_w), mode="bilinear", antialias=True,
                          align_corners=False).to(image.dtype)
 

@@ -184,6 +184,11 @@ def test_default_thumbnail_is_half_the_image_up_to_a_limit() -> None:
     assert default_thumbnail_size(4096, 3000) == MAX_THUMBNAIL_SIDE
 
 
+def test_a_thin_image_gets_a_thumbnail_the_generator_takes() -> None:
+    out = translate(tiny_resnet(), torch.rand(1, 3, 8, 400) * 2 - 1, 4, tile=32, tile_overlap=8, thumbnail_size=100)
+    assert out.shape == (1, 3, 8, 400)
+
+
 def test_random_weights_show_the_statistics_effect_too() -> None:
     net, image = tiny_resnet("instance"), scene(192)
     whole = levels(translate(net, image, 4))
