@@ -27,8 +27,9 @@ browser:
 demo: setup
 	bash scripts/demo.sh
 
+# Two test processes, one per core, each running whole test modules (see tests/conftest.py).
 test: setup browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import importlib.util
 import io
 import os
@@ -38,6 +39,12 @@ REFERENCE = ROOT / "tests" / "reference"
 
 # Tiny networks run far faster on one thread, above all on a busy machine.
 torch.set_num_threads(1)
+
+# `make test` runs the suite in two processes (pytest-xdist, --dist loadfile): each test module stays in one of them,
+# so module-scoped fixtures (a trained run shared by a module's tests) run once. Files that tests install into models/
+# and data/ (`installed`) are guarded by a lock that both processes share.
+USER_FILES_LOCK = ROOT / "tests" / ".user_files.lock"
+_user_files_depth = 0  # how many `installed` blocks of this process are open (the lock is held while any is)
 
 # A tiny pix2pix that trains in seconds on the CPU (unet_128 needs 128-pixel sides).
 TINY_PIX2PIX = ["--model", "pix2pix", "--netG", "unet_128", "--ngf", "8", "--ndf", "8", "--load_size", "128",
@@ -185,20 +192,37 @@ def run_training(root: Path, ck: Path, name: str, args: list[str], stop_after: i
 
 
 @contextlib.contextmanager
+def user_files_lock() -> Iterator[None]:
+    """Hold the lock on the user files of models/ and data/ (re-entrant within a process)."""
+    global _user_files_depth
+    with open(USER_FILES_LOCK, "a") as lock:
+        if _user_files_depth == 0:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        _user_files_depth += 1
+        try:
+            yield
+        finally:
+            _user_files_depth -= 1
+            if _user_files_depth == 0:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
 def installed(package: str, file_name: str) -> Iterator[None]:
     """Put tests/user_models/<file_name> into models/ or data/ (`package`), as a user adds a model or dataset file,
     for the duration.
     """
     target = ROOT / package / file_name
-    shutil.copyfile(ROOT / "tests" / "user_models" / file_name, target)
-    try:
-        yield
-    finally:
-        target.unlink()
-        stem = file_name.removesuffix(".py")
-        for cached in (ROOT / package / "__pycache__").glob(f"{stem}.*.pyc"):
-            cached.unlink()
-        sys.modules.pop(f"{package}.{stem}", None)
+    with user_files_lock():
+        shutil.copyfile(ROOT / "tests" / "user_models" / file_name, target)
+        try:
+            yield
+        finally:
+            target.unlink()
+            stem = file_name.removesuffix(".py")
+            for cached in (ROOT / package / "__pycache__").glob(f"{stem}.*.pyc"):
+                cached.unlink()
+            sys.modules.pop(f"{package}.{stem}", None)
 
 
 def installed_model(name: str) -> contextlib.AbstractContextManager[None]:
