@@ -17,7 +17,7 @@ from torch.nn import init
 from models.discriminators import NLayerDiscriminator, PixelDiscriminator
 from models.generators import ResnetBlock, ResnetGenerator, UnetBlock, UnetGenerator
 from models.norms import NORM_LAYERS, SyncBatchNorm, get_norm_layer
-from models.schedulers import LR_POLICIES, get_scheduler, step_scheduler
+from models.schedulers import LR_POLICIES, advance_scheduler, get_scheduler, schedule_options, step_scheduler
 from util.errors import choose
 
 __all__ = [
@@ -25,7 +25,7 @@ __all__ = [
     "NLayerDiscriminator", "PixelDiscriminator", "ResnetBlock", "ResnetGenerator", "SyncBatchNorm", "UnetBlock",
     "UnetGenerator",
     "define_D", "define_G", "get_norm_layer", "get_scheduler", "init_net", "init_weights", "input_size_multiple",
-    "step_scheduler",
+    "advance_scheduler", "schedule_options", "step_scheduler",
 ]
 
 
