@@ -13,6 +13,7 @@ from models import losses, networks
 from models.base_model import BaseModel
 from util.errors import UserError
 from util.image_pool import ImagePool
+from util.ranges import Range
 
 
 class CycleGANModel(BaseModel):
@@ -29,9 +30,11 @@ class CycleGANModel(BaseModel):
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:
         parser.set_defaults(no_dropout=True)
         if is_train:
-            parser.add_argument("--lambda_A", type=float, default=10.0, help="weight of cycle loss A -> B -> A")
-            parser.add_argument("--lambda_B", type=float, default=10.0, help="weight of cycle loss B -> A -> B")
-            parser.add_argument("--lambda_identity", type=float, default=0.5,
+            parser.add_argument("--lambda_A", type=Range(float, min=0), default=10.0,
+                                help="weight of cycle loss A -> B -> A")
+            parser.add_argument("--lambda_B", type=Range(float, min=0), default=10.0,
+                                help="weight of cycle loss B -> A -> B")
+            parser.add_argument("--lambda_identity", type=Range(float, min=0), default=0.5,
                                 help="identity loss weight relative to the cycle weights (0 turns it off); "
                                      "0.1 keeps colours close to the input, as for photo <-> painting")
         return parser

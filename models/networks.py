@@ -28,7 +28,7 @@ from models.discriminators import NLayerDiscriminator, PixelDiscriminator
 from models.generators import ResnetBlock, ResnetGenerator, UnetBlock, UnetGenerator, unet_level_layers
 from models.norms import NORM_LAYERS, NormSpec, SyncBatchNorm, get_norm_layer
 from models.patch_projector import PROJECTOR_NAMES, PatchProjector
-from models.schedulers import LR_POLICIES, get_scheduler, step_scheduler
+from models.schedulers import LR_POLICIES, advance_scheduler, get_scheduler, schedule_options, step_scheduler
 from util import messages
 from util.errors import choose
 
@@ -37,7 +37,7 @@ __all__ = [
     "BlurDownsample", "BlurUpsample", "NLayerDiscriminator", "PatchProjector", "PixelDiscriminator", "ResnetBlock",
     "ResnetGenerator", "SyncBatchNorm", "UnetBlock", "UnetGenerator", "UnetSkipConnectionBlock",
     "cal_gradient_penalty", "define_D", "define_F", "define_G", "get_norm_layer", "get_scheduler", "init_net",
-    "init_weights", "input_size_multiple", "step_scheduler",
+    "init_weights", "input_size_multiple", "advance_scheduler", "schedule_options", "step_scheduler",
 ]
 
 

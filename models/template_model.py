@@ -23,6 +23,7 @@ from torch import nn
 
 from models import networks
 from models.base_model import BaseModel
+from util.ranges import Range
 
 
 class TemplateModel(BaseModel):
@@ -33,7 +34,8 @@ class TemplateModel(BaseModel):
         """Add options and rewrite defaults; `is_train` tells train.py (True) from test.py (False)."""
         parser.set_defaults(dataset_mode="aligned")  # the paired A|B layout; data/template_dataset.py also works
         if is_train:  # options only training needs; test.py rejects them
-            parser.add_argument("--lambda_regression", type=float, default=1.0, help="weight of the L1 loss")
+            parser.add_argument("--lambda_regression", type=Range(float, min=0), default=1.0,
+                                help="weight of the L1 loss")
         return parser
 
     def __init__(self, opt: argparse.Namespace) -> None:

@@ -5,21 +5,38 @@ from __future__ import annotations
 import argparse
 
 from options.base_options import BaseOptions
+from util.ranges import Range
+from util.results_page import results_dir
 
 
 class TestOptions(BaseOptions):
     """Base options plus where results go and how many images to run."""
 
     is_train = False
+    folder_option = "--results_dir"
 
     def initialize(self, parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p = super().initialize(parser)
         p.add_argument("--results_dir", type=str, default="./results/", help="where result pages go")
-        p.add_argument("--aspect_ratio", type=float, default=1.0, help="width/height ratio of saved result images")
+        p.add_argument("--aspect_ratio", type=Range(float, above=0), default=1.0,
+                       help="width/height ratio of saved result images")
         p.add_argument("--phase", type=str, default="test", help="data split folder")
         p.add_argument("--eval", action="store_true",
                        help="eval mode at test time (off keeps dropout and batch statistics, as in the pix2pix paper)")
-        p.add_argument("--num_test", type=int, default=50, help="how many test images to run")
+        p.add_argument("--num_test", type=Range(int, min=1), default=50, help="how many test images to run")
         p.set_defaults(model="test", serial_batches=True, no_flip=True)  # results follow the input order, unflipped
         p.set_defaults(load_size=p.get_default("crop_size"))
         return p
+
+    def options_folder(self, opt: argparse.Namespace) -> str:
+        """Next to the results (<results_dir>/<name>/<phase>_<epoch>), so a read-only checkpoint folder is fine."""
+        return results_dir(opt)
+
+    def parse(self, argv: list[str] | None = None, save: bool = True) -> argparse.Namespace:
+        """Parse, validate and print the options and, with `save`, write them as test_opt.txt/.json next to the
+        results (scripts that write no results pass save=False).
+        """
+        opt = super().parse(argv)
+        if save:
+            self.save_options(opt)
+        return opt

@@ -82,9 +82,8 @@ def build_model(case: str, amp: str, compiled: bool, channels_last: bool, device
             *CASE_OPTIONS[case]]
     argv += ["--compile"] if compiled else []
     argv += ["--channels_last"] if channels_last else []
-    options = TestOptions() if case == "inference" else TrainOptions()
     with contextlib.redirect_stdout(io.StringIO()):
-        opt = options.parse(argv)
+        opt = TestOptions().parse(argv, save=False) if case == "inference" else TrainOptions().parse(argv)
         model = create_model(opt)
         model.data_dependent_initialize(batch)
         model.setup()

@@ -15,9 +15,10 @@ echo "compute threads: $OMP_NUM_THREADS (set OMP_NUM_THREADS to choose)"
 
 "$PY" datasets/make_demo_dataset.py --kind paired --out datasets
 COMMON=(--dataroot datasets/demo_facades --name demo_facades_pix2pix --model pix2pix --direction AtoB
-        --netG unet_128 --ngf 32 --ndf 32 --load_size 143 --crop_size 128 --num_threads 2)
+        --netG unet_128 --ngf 16 --ndf 16 --load_size 143 --crop_size 128 --num_threads 2)
 "$PY" train.py "${COMMON[@]}" --n_epochs "${DEMO_EPOCHS:-10}" --n_epochs_decay "${DEMO_DECAY:-5}" \
-    --batch_size 4 --lr 0.0004 --display_freq 100 --update_html_freq 100 --print_freq 100 --save_epoch_freq 5
+    --batch_size 4 --lr 0.0004 --display_freq 100 --update_html_freq 100 --print_freq 100 --save_epoch_freq 5 \
+    --keep_state 0  # only latest keeps its training state: about 68 MB of checkpoints
 "$PY" test.py "${COMMON[@]}" --load_size 128 --num_test 20
 echo
 echo "training page: checkpoints/demo_facades_pix2pix/web/index.html"

@@ -11,7 +11,7 @@ import argparse
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -35,20 +35,23 @@ def save_images(webpage: html.HTML, visuals: Mapping[str, torch.Tensor | np.ndar
 
 
 class Visualizer:
-    """Shows and records training progress; does nothing outside the main process."""
+    """Shows and records training progress; does nothing outside the main process.
+
+    Displays never stop training: a sink or the loss log that cannot be written (disk full, permissions) gives one
+    warning and training goes on without it.
+    """
 
     def __init__(self, opt: argparse.Namespace) -> None:
         self.enabled = is_main_process()
         self.run_dir = os.path.join(opt.checkpoints_dir, opt.name)
-        self.log_path = os.path.join(self.run_dir, "loss_log.txt")
+        self.log_path: str | None = os.path.join(self.run_dir, "loss_log.txt")
         self.web_dir = os.path.join(self.run_dir, "web")
         self.page = None
         self.sinks: list[Sink] = []
         if not self.enabled:
             return
         os.makedirs(self.run_dir, exist_ok=True)
-        with open(self.log_path, "a") as log:
-            log.write(f"================ Training Loss ({time.strftime('%c')}) ================\n")
+        self._append_to_log(f"================ Training Loss ({time.strftime('%c')}) ================")
         self.sinks = self._open_sinks(opt)
 
     def _open_sinks(self, opt: argparse.Namespace) -> list[Sink]:
@@ -65,8 +68,11 @@ class Visualizer:
             sinks.append(VisdomSink(opt))
         if not opt.no_html:
             from util.sinks.html_page import TrainingPage
-            self.page = TrainingPage(self.web_dir, opt.name, opt.display_winsize, resume=opt.continue_train)
-            sinks.append(self.page)
+            try:
+                self.page = TrainingPage(self.web_dir, opt.name, opt.display_winsize, resume=opt.continue_train)
+                sinks.append(self.page)
+            except OSError as err:
+                self._warn_unwritable(f"the training page in '{self.web_dir}'", err)
         return sinks
 
     def reset(self) -> None:
@@ -83,35 +89,56 @@ class Visualizer:
             return
         images = {label: util.tensor2im(image) for label, image in visuals.items()}
         for sink in targets:
-            sink.show_images(images, epoch, total_iters)
+            self._call(sink, lambda s: s.show_images(images, epoch, total_iters))
 
     def plot_current_losses(self, epoch: int, counter_ratio: float, losses: OrderedDict[str, float],
                             total_iters: int = 0) -> None:
         """Add the current losses to the plots; counter_ratio is the fraction of the epoch done; `total_iters` (images
         seen) is the step for W&B and TensorBoard.
         """
-        for sink in self.sinks:
-            sink.log_losses(epoch + counter_ratio, dict(losses), total_iters)
+        for sink in list(self.sinks):
+            self._call(sink, lambda s: s.log_losses(epoch + counter_ratio, dict(losses), total_iters))
 
     def print_current_losses(self, epoch: int, iters: int, losses: OrderedDict[str, float], t_comp: float,
                              t_data: float) -> str:
         """Append one line to loss_log.txt and return it (the caller prints it)."""
         message = f"(epoch: {epoch}, iters: {iters}, time: {t_comp:.3f}, data: {t_data:.3f}) "
         message += " ".join(f"{name}: {value:.3f}" for name, value in losses.items())
-        if self.enabled:
-            with open(self.log_path, "a") as log:
-                log.write(message + "\n")
+        self._append_to_log(message)
         return message
 
     def log_message(self, message: str) -> None:
         """Show a line about the run on the console and append it to loss_log.txt."""
         messages.info(message)
-        if self.enabled:
-            with open(self.log_path, "a") as log:
-                log.write(message + "\n")
+        self._append_to_log(message)
 
     def close(self) -> None:
         """Finish every sink (final page and plot, W&B run, TensorBoard file)."""
         sinks, self.sinks = self.sinks, []
         for sink in sinks:
-            sink.close()
+            self._call(sink, lambda s: s.close())
+
+    def _append_to_log(self, line: str) -> None:
+        if not self.enabled or self.log_path is None:
+            return
+        try:
+            with open(self.log_path, "a") as log:
+                log.write(line + "\n")
+        except OSError as err:
+            self._warn_unwritable(f"the loss log '{self.log_path}'", err)
+            self.log_path = None
+
+    def _call(self, sink: Sink, action: Callable[[Sink], None]) -> None:
+        """Run `action` on `sink`; if it cannot write, warn once and drop the sink."""
+        try:
+            action(sink)
+        except OSError as err:
+            self._warn_unwritable(sink.description, err)
+            if sink in self.sinks:
+                self.sinks.remove(sink)
+            if sink is self.page:
+                self.page = None
+
+    @staticmethod
+    def _warn_unwritable(what: str, err: OSError) -> None:
+        messages.warn(f"cannot write {what} ({err.strerror or err}); training goes on without it")

@@ -13,6 +13,8 @@ from util.errors import UserError
 class Sink:
     """A destination for the current visuals and losses. Subclasses override what they show."""
 
+    description = "a display"  # for messages: "cannot write <description> (...)"
+
     def show_images(self, images: dict[str, np.ndarray], epoch: int, total_iters: int) -> None:
         """The current visuals as HxWx3 uint8 arrays, keyed by visual name."""
 

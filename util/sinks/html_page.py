@@ -33,6 +33,7 @@ class TrainingPage(Sink):
     def __init__(self, web_dir: str, name: str, width: int = 256, keep_epochs: int = 10,
                  resume: bool = False) -> None:
         self.web_dir = web_dir
+        self.description = f"the training page in '{web_dir}'"
         self.title = f"Experiment name = {name}"
         self.width = width
         self.keep_epochs = keep_epochs

@@ -17,6 +17,7 @@ class TensorBoardSink(Sink):
         from torch.utils.tensorboard import SummaryWriter
 
         self.log_dir = os.path.join(run_dir, "tensorboard")
+        self.description = f"the TensorBoard log in '{self.log_dir}'"
         self.writer = SummaryWriter(log_dir=self.log_dir)
 
     def show_images(self, images: dict[str, np.ndarray], epoch: int, total_iters: int) -> None:

@@ -42,6 +42,7 @@ class VisdomSink(Sink):
         self.ncols = opt.display_ncols
         self.port = opt.display_port
         self.address = f"{opt.display_server}:{opt.display_port}"
+        self.description = f"to the visdom server at {self.address}"
         self.loss_win = str(opt.display_id)
         self.image_win = str(opt.display_id + 1)
         self.loss_names: list[str] | None = None

@@ -15,6 +15,7 @@ class WandbSink(Sink):
 
     def __init__(self, opt: argparse.Namespace, run_dir: str) -> None:
         self.wandb = import_optional("wandb", "wandb", "--use_wandb")
+        self.description = "the Weights & Biases run (--use_wandb)"
         config = {k: v if isinstance(v, str | int | float | bool | type(None)) else str(v)
                   for k, v in vars(opt).items()}
         try:
