@@ -4,23 +4,27 @@ Several GPUs or machines: torchrun --nproc_per_node=N train.py ... (see README, 
 
 The whole training loop is in this file, top to bottom: `main` wires the parts, `prepare` builds the model's
 data-dependent parts and resumes a saved run, `train` runs the epochs (a step, logging, display, save points, the
-schedule, stop signals), `save` writes a save point. The model (models/), the data (data/) and the options
-(options/) know nothing of it.
+schedule, evaluation, stop signals), `evaluate` scores the model on a held-out split (its machinery is in
+train_evaluation.py, beside this file), `save` writes a save point. The model (models/), the data (data/), the
+metrics (metrics/) and the options (options/) know nothing of it.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import time
 
 import torch
 
 from data import DatasetLoader, create_dataset
+from metrics import metric_info
 from models import create_model, load_networks, prepare_to_run
 from models.base_model import BaseModel
 from options.train_options import TrainOptions
+from train_evaluation import HeldOutEvaluation
 from util import checkpoint, distributed, messages
 from util.allocator import keep_freed_memory
 from util.errors import UserError, exit_on_user_error
@@ -67,6 +71,10 @@ class Run:
     first_epoch: int  # the epoch at which the learning-rate schedule starts (--epoch_count)
     folder: str  # <checkpoints_dir>/<name>
     state_path: str | None = None  # the training-state file the run resumed from
+    # --eval_freq: every evaluation so far, {"epoch", "total_iters", "values"}; --save_best: {"metric", "value",
+    # "epoch"} of the weights saved as 'best'. Both are saved with the training state and come back on resume.
+    evaluations: list[dict] = dataclasses.field(default_factory=list)
+    best: dict | None = None
 
 
 @exit_on_user_error
@@ -124,6 +132,8 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, run
         messages.info(f"nothing to train: all {last_epoch} epochs are done; raise --n_epochs or --n_epochs_decay "
                       "to go on")
     nonfinite = NonFiniteCheck()
+    held_out = HeldOutEvaluation(opt, model) if opt.eval_freq else None
+    visualizer.restore_metrics(run.evaluations, run.best)  # a resumed run's page goes on from its history
     with StopRequest() as stop:
         while progress.epoch <= last_epoch:
             epoch = progress.epoch
@@ -182,7 +192,7 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, run
                 messages.info(stop_message(stop.signal_name or "a stop signal in another process", progress, run))
                 return
 
-            # the end of an epoch: the schedule steps, then the epoch's save point
+            # the end of an epoch: the schedule steps, the evaluation, then the epoch's save point
             nonfinite.flush()
             if progress.epoch_skips:
                 visualizer.log_message(f"epoch {epoch}: skipped {progress.epoch_skips} optimizer step(s) with a NaN "
@@ -190,6 +200,8 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, run
             metric = progress.mean_metric()  # the plateau schedule's; every process must decide alike
             model.update_learning_rate(None if metric is None else distributed.mean_over_processes(metric, opt.device))
             progress.start_epoch(epoch + 1)
+            if held_out is not None and (epoch % opt.eval_freq == 0 or epoch == last_epoch):
+                evaluate(opt, model, dataset, run, visualizer, held_out, epoch)
             if epoch % opt.save_epoch_freq == 0 or epoch == last_epoch:
                 save(opt, model, dataset, run, "latest")
                 save(opt, model, dataset, run, epoch)
@@ -201,6 +213,33 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, run
 def crossed(total: int, step: int, freq: int) -> bool:
     """True when a counter that just grew by `step` to `total` passed a multiple of `freq`."""
     return total // freq > (total - step) // freq
+
+
+def evaluate(opt: argparse.Namespace, model: BaseModel, dataset: DatasetLoader, run: Run, visualizer: Visualizer,
+             held_out: HeldOutEvaluation, epoch: int) -> None:
+    """Score the model after `epoch` on the held-out split (the main process does; the others wait), log the values
+    everywhere, add them to the run's history and, with --save_best, save a new best as the save point 'best'.
+    """
+    result = held_out.evaluate(model)
+    if result is None:  # not the main process
+        return
+    values, description = result
+    run.evaluations.append({"epoch": epoch, "total_iters": run.progress.total_iters, "values": values})
+    visualizer.log_metrics(epoch, values, run.progress.total_iters, description)
+    if opt.save_best and improves(opt.save_best, values[opt.save_best], run.best):
+        run.best = {"metric": opt.save_best, "value": values[opt.save_best], "epoch": epoch}
+        save(opt, model, dataset, run, "best")
+        visualizer.log_best(opt.save_best, values[opt.save_best], epoch,
+                            f"{checkpoint.network_file('best', '*')} in {run.folder}")
+
+
+def improves(metric: str, value: float, best: dict | None) -> bool:
+    """Whether `value` of `metric` beats the best so far (a NaN never does)."""
+    if math.isnan(value):
+        return False
+    if best is None:
+        return True
+    return value > best["value"] if metric_info(metric).higher_is_better else value < best["value"]
 
 
 def save(opt: argparse.Namespace, model: BaseModel, dataset: DatasetLoader, run: Run, suffix: str | int) -> None:
@@ -215,6 +254,8 @@ def save(opt: argparse.Namespace, model: BaseModel, dataset: DatasetLoader, run:
         "model": model.state_dict(),
         "data_seed": dataset.seed,
         "rng": rng_state(),
+        "evaluations": run.evaluations,
+        "best": run.best,
     }
     checkpoint.write_save_point(run.folder, suffix, model.network_state_dicts(), state)
 
@@ -250,7 +291,10 @@ def resume(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, fo
     dataset.seed = state["data_seed"]
     messages.info(f"resuming from '{path}': epoch {progress.epoch}, {progress.epoch_iter} images into it, "
                   f"{progress.total_iters} images in all")
-    return Run(progress, first_epoch, folder, path), state
+    best = state.get("best")
+    if best is not None and best["metric"] != opt.save_best:
+        best = None  # another --save_best metric (or none): its best starts afresh
+    return Run(progress, first_epoch, folder, path, state.get("evaluations", []), best), state
 
 
 def restore(model: BaseModel, state: dict, path: str) -> None:

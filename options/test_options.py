@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+import metrics
 from options.base_options import BaseOptions
+from util.errors import UserError
 
 
 class TestOptions(BaseOptions):
@@ -20,6 +22,16 @@ class TestOptions(BaseOptions):
         p.add_argument("--eval", action="store_true",
                        help="eval mode at test time (off keeps dropout and batch statistics, as in the pix2pix paper)")
         p.add_argument("--num_test", type=int, default=50, help="how many test images to run")
+        p.add_argument("--metrics", type=str, default="",
+                       help="comma-separated metrics computed on the written results, shown on the results page "
+                            f"and saved as metrics.json (from: {', '.join(metrics.metric_names())})")
         p.set_defaults(model="test", serial_batches=True, no_flip=True)  # results follow the input order, unflipped
         p.set_defaults(load_size=p.get_default("crop_size"))
         return p
+
+    def validate(self, opt: argparse.Namespace) -> None:
+        super().validate(opt)
+        if opt.num_test < 1:
+            raise UserError(f"--num_test must be at least 1, got {opt.num_test}")
+        if opt.metrics:
+            opt.metrics = self.validate_metrics(opt, "--metrics", opt.metrics, opt.num_test)

@@ -1,4 +1,5 @@
-"""test.py's results page: <results_dir>/<name>/<phase>_<epoch>[_iter<N>]/index.html with one row per image."""
+"""test.py's results page: <results_dir>/<name>/<phase>_<epoch>[_iter<N>]/index.html with one row per image, and
+with --metrics a table of the metrics at the top."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 from collections.abc import Mapping
 
 import torch
+from dominate import tags
 
 from util import html, util
 from util.errors import UserError
@@ -35,8 +37,9 @@ def open_results_page(opt: argparse.Namespace) -> html.HTML:
 
 
 def save_images(page: html.HTML, visuals: Mapping[str, torch.Tensor], image_path: str, aspect_ratio: float = 1.0,
-                width: int = 256, writer: ImageWriter | None = None) -> None:
-    """Save one image's visuals as images/<stem>_<visual>.png and add them to the page under a heading.
+                width: int = 256, writer: ImageWriter | None = None) -> str:
+    """Save one image's visuals as images/<stem>_<visual>.png and add them to the page under a heading; returns
+    the stem.
 
     With a `writer` the PNGs are written in its background threads (the visuals must already be on the CPU).
     """
@@ -52,3 +55,19 @@ def save_images(page: html.HTML, visuals: Mapping[str, torch.Tensor], image_path
             writer.save(image, path, aspect_ratio)
         names.append(name)
     page.add_images(names, list(visuals), names, width=width)
+    return stem
+
+
+def add_metrics_table(page: html.HTML, rows: list[tuple[str, str, str]], note: str) -> None:
+    """A table of metric rows (name, value, which way is better) and a line saying what they were computed on, at
+    the top of the page.
+    """
+    table = tags.table(id="metrics")
+    header = table.add(tags.tr())
+    for text in ("metric", "value", ""):
+        header.add(tags.th(text, style="text-align:left; padding-right:1em"))
+    for row in rows:
+        line = table.add(tags.tr())
+        for text in row:
+            line.add(tags.td(text))
+    page.add_below_title(tags.h2("metrics"), table, tags.p(note))
