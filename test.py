@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from collections.abc import Collection
 
 from data import create_dataset
+from data.image_folder import searched_folders
 from metrics import (
     Evaluator,
     MetricSettings,
@@ -23,16 +23,15 @@ from metrics import (
     table_rows,
     write_json,
 )
-from models import create_model, setup_for_test
+from models import check_evaluation_pair, create_model, setup_for_test
 from models.base_model import BaseModel
 from options.test_options import TestOptions
-from util import html, messages
+from util import messages
 from util.allocator import keep_freed_memory
 from util.errors import exit_on_user_error
-from util.image_writer import ImageWriter
 from util.progress import progress_bar
 from util.reproducibility import choose_cudnn_kernels, seed_everything
-from util.results_page import add_metrics_table, open_results_page, save_images
+from util.results_page import ResultsPage
 
 
 def warn_batch_dependence(opt: argparse.Namespace) -> None:
@@ -49,31 +48,28 @@ def main(argv: list[str] | None = None) -> None:
     seed_everything(opt.seed)
     choose_cudnn_kernels(opt.device, opt.seed, fixed_input_size="scale_width" not in opt.preprocess)
     warn_batch_dependence(opt)
-    dataset = create_dataset(opt)
+    with searched_folders() as image_dirs:  # results are named by their path inside these folders
+        dataset = create_dataset(opt)
     model = create_model(opt)
     total = min(opt.num_test, len(dataset))
     evaluator = metrics_evaluator(opt, model, total) if opt.metrics else None  # missing weights stop here
     setup_for_test(model, opt, dataset.first_batch())
-    page = open_results_page(opt)
     start = time.time()
-    done = 0
-    stems = set()
-    with ImageWriter() as writer, progress_bar(total, "test", "img") as bar:
+    with ResultsPage(opt, image_dirs) as results, progress_bar(total, "test", "img") as bar:
         for batch in dataset:
-            if done >= total:
+            if results.count >= total:
                 break
             model.set_input(batch)
             model.test()
             visuals = {label: image.float().cpu() for label, image in model.get_current_visuals().items()}
-            for i, path in enumerate(model.get_image_paths()[:total - done]):
-                stems.add(save_images(page, {k: v[i] for k, v in visuals.items()}, path, opt.aspect_ratio,
-                                      opt.display_winsize, writer))
-                done += 1
+            for i, path in enumerate(model.get_image_paths()[:total - results.count]):
+                results.add({k: v[i] for k, v in visuals.items()}, path)
                 bar.update(1)
-    seconds = time.time() - start
-    if evaluator is not None:
-        add_metrics(opt, page, evaluator, model, stems)
-    messages.info(f"wrote {done} results to {page.save()} in {seconds:.1f} s")
+        seconds = time.time() - start
+        if evaluator is not None:
+            add_metrics(opt, results, evaluator, model)
+        page = results.close()
+    messages.info(f"wrote {results.count} results to {page} in {seconds:.1f} s")
 
 
 def metrics_evaluator(opt: argparse.Namespace, model: BaseModel, count: int) -> Evaluator:
@@ -83,28 +79,29 @@ def metrics_evaluator(opt: argparse.Namespace, model: BaseModel, count: int) -> 
     settings = MetricSettings(device=opt.device, amp=opt.amp, weights_dir=opt.metrics_weights_dir,
                               kid_subset_size=opt.kid_subset_size)
     names = opt.metrics.split(",")
+    check_evaluation_pair(model, "--metrics")
     check_set_sizes(names, count, count, settings)
     return Evaluator(names, settings, unpaired_reason=model.evaluation_unpaired_reason)
 
 
-def add_metrics(opt: argparse.Namespace, page: html.HTML, evaluator: Evaluator, model: BaseModel,
-                stems: Collection[str]) -> None:
+def add_metrics(opt: argparse.Namespace, results: ResultsPage, evaluator: Evaluator, model: BaseModel) -> None:
     """Score the results just written (the model's evaluation pair of visuals, e.g. fake_B against real_B), print
     the table, put it at the top of the page and save it as metrics.json beside index.html.
     """
-    evaluation = evaluate_results(page.web_dir, settings=evaluator.settings, evaluator=evaluator,
+    results.finish_images()
+    web_dir = results.page.web_dir
+    evaluation = evaluate_results(web_dir, settings=evaluator.settings, evaluator=evaluator,
                                   unpaired_reason=model.evaluation_unpaired_reason, pair=model.evaluation_pair,
-                                  stems=stems)
+                                  result_names=results.written)
     record = evaluation_record(evaluation, evaluator.settings)
     record["run"] = {"name": opt.name, "phase": opt.phase, "epoch": opt.epoch, "load_iter": opt.load_iter,
                      "model": opt.model, "eval": opt.eval}
-    json_path = os.path.join(page.web_dir, "metrics.json")
+    json_path = os.path.join(web_dir, "metrics.json")
     write_json(record, json_path)
     fake, real = model.evaluation_pair
     sets = "pairs" if evaluation.paired else "sets"
-    note = (f"{evaluation.num_fake} {fake} images against {evaluation.num_real} {real} images (as {sets}); "
-            "values also in metrics.json")
-    add_metrics_table(page, table_rows(evaluation.values), note)
+    results.add_metrics_table(table_rows(evaluation.values), f"{evaluation.num_fake} {fake} images against "
+                              f"{evaluation.num_real} {real} images (as {sets}); values also in metrics.json")
     messages.info(format_table(evaluation.values))
     messages.info(f"wrote {json_path}")
 

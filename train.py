@@ -32,6 +32,7 @@ from util.interrupts import StopRequest, resume_command
 from util.nonfinite import NonFiniteCheck
 from util.progress import progress_bar
 from util.reproducibility import choose_cudnn_kernels, rng_state, seed_everything, set_rng_state
+from util.threads import warn_if_oversubscribed
 from util.visualizer import Visualizer
 
 STATE_VERSION = 1  # of the training-state files written by `save`
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     seed_everything(opt.seed)
     distributed.init_process_group(opt.device)
     choose_cudnn_kernels(opt.device, opt.seed, fixed_input_size="scale_width" not in opt.preprocess)
+    warn_if_oversubscribed(opt.device.type)
     dataset = create_dataset(opt)
     model = create_model(opt)
     visualizer = Visualizer(opt)
@@ -163,8 +165,8 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, run
                     if crossed(progress.total_iters, batch_size, opt.display_freq):
                         model.compute_visuals()
                         visualizer.display_current_results(
-                            model.get_current_visuals(), epoch, progress.total_iters,
-                            crossed(progress.total_iters, batch_size, opt.update_html_freq))
+                            model.get_current_visuals(), epoch,
+                            crossed(progress.total_iters, batch_size, opt.update_html_freq), progress.total_iters)
                     if crossed(progress.total_iters, batch_size, opt.print_freq):
                         losses = model.get_current_losses()
                         t_comp, t_data = (time.time() - step_start) / batch_size, step_start - data_start

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from data import DatasetLoader, create_dataset
 from metrics import Evaluator, MetricSettings, check_set_sizes
+from models import check_evaluation_pair
 from models.base_model import BaseModel
 from util import distributed
 from util.errors import UserError
@@ -37,6 +38,7 @@ class HeldOutEvaluation:
         if not self.main:
             return
         names = opt.eval_metrics.split(",")
+        check_evaluation_pair(model, "--eval_metrics")
         settings = MetricSettings(device=opt.device, amp=opt.amp, weights_dir=opt.metrics_weights_dir,
                                   kid_subset_size=opt.kid_subset_size)
         with preserved_rng():

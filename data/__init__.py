@@ -25,6 +25,7 @@ from util.reproducibility import shared_seed
 __all__ = [
     "PREPROCESS_MODES",
     "BaseDataset",
+    "CustomDatasetDataLoader",
     "DatasetLoader",
     "create_dataset",
     "dataset_modes",
@@ -166,6 +167,20 @@ class DatasetLoader:
             if bad.path not in self.reported_bad_images:
                 self.reported_bad_images.add(bad.path)
                 messages.warn(f"skipping unreadable image '{bad.path}' ({bad.reason})")
+
+
+class CustomDatasetDataLoader(DatasetLoader):
+    """The original release's name for the loader, with its `load_data()`; deprecated: `create_dataset(opt)` returns
+    the same DatasetLoader.
+    """
+
+    def __init__(self, opt: argparse.Namespace) -> None:
+        messages.deprecated("data.CustomDatasetDataLoader(opt)", "data.create_dataset(opt)")
+        super().__init__(opt)
+
+    def load_data(self) -> CustomDatasetDataLoader:
+        """The loader itself (the original's create_dataset returned this)."""
+        return self
 
 
 def _unwrap_worker_error(err: UserError) -> UserError:

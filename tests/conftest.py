@@ -172,9 +172,7 @@ def build_model(root: Path | str, checkpoints: Path | str, *args: str, train: bo
 
 def save_weights(model: BaseModel, folder: Path | str, suffix: str = "latest") -> None:
     """Write the model's networks as `<suffix>_net_<name>.pth`, as published weights come (no training state)."""
-    os.makedirs(folder, exist_ok=True)
-    for name, weights in model.network_state_dicts().items():
-        checkpoint.atomic_save(weights, os.path.join(folder, checkpoint.network_file(suffix, name)))
+    checkpoint.write_network_files(str(folder), suffix, model.network_state_dicts())
 
 
 def run_training(root: Path, ck: Path, name: str, args: list[str], stop_after: int = 0,
@@ -209,17 +207,30 @@ def run_training(root: Path, ck: Path, name: str, args: list[str], stop_after: i
 
 
 @contextlib.contextmanager
-def installed_model(name: str) -> Iterator[None]:
-    """Put tests/user_models/<name>_model.py into models/ (as a user adds a model file) for the duration."""
-    target = ROOT / "models" / f"{name}_model.py"
-    shutil.copyfile(ROOT / "tests" / "user_models" / f"{name}_model.py", target)
+def installed(package: str, file_name: str) -> Iterator[None]:
+    """Put tests/user_models/<file_name> into models/ or data/ (`package`), as a user adds a model or dataset file,
+    for the duration.
+    """
+    target = ROOT / package / file_name
+    shutil.copyfile(ROOT / "tests" / "user_models" / file_name, target)
     try:
         yield
     finally:
         target.unlink()
-        for cached in (ROOT / "models" / "__pycache__").glob(f"{name}_model.*.pyc"):
+        stem = file_name.removesuffix(".py")
+        for cached in (ROOT / package / "__pycache__").glob(f"{stem}.*.pyc"):
             cached.unlink()
-        sys.modules.pop(f"models.{name}_model", None)
+        sys.modules.pop(f"{package}.{stem}", None)
+
+
+def installed_model(name: str) -> contextlib.AbstractContextManager[None]:
+    """tests/user_models/<name>_model.py installed as models/<name>_model.py (`--model name`)."""
+    return installed("models", f"{name}_model.py")
+
+
+def installed_dataset(name: str) -> contextlib.AbstractContextManager[None]:
+    """tests/user_models/<name>_dataset.py installed as data/<name>_dataset.py (`--dataset_mode name`)."""
+    return installed("data", f"{name}_dataset.py")
 
 
 # ---------------------------------------------------------------------------------------------------- commands

@@ -88,7 +88,9 @@ def test_stop_signal_saves_and_exits_cleanly(data, tmp_path, stop_signal):
         process.send_signal(stop_signal)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err[-3000:]
-    assert f"stopped by {stop_signal.name}" in out and "resume with: python" in out and "--continue_train" in out
+    assert f"stopped by {stop_signal.name}" in out and "--continue_train" in out
+    command = out.split("resume with: ")[1].split()
+    assert os.path.samefile(ROOT / command[0], sys.executable)  # the interpreter that ran it, e.g. .venv/bin/python
     assert err.count("finishing the current step") == 1  # the workers leave the signal to the main process
     state = read_state(str(tmp_path / "run"), "latest", ["G", "D"])
     assert state["progress"]["epoch"] >= 2 and state["progress"]["total_iters"] >= 6

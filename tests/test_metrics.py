@@ -7,6 +7,7 @@ runs (the values are not comparable with published ones).
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import shutil
@@ -32,6 +33,8 @@ from metrics.inception_metrics import (
 )
 from metrics.paired_metrics import alexnet_url
 from metrics.weights import file_name
+from models import check_evaluation_pair
+from models.base_model import BaseModel
 from tests.conftest import (
     ROOT,
     TINY_PIX2PIX,
@@ -40,6 +43,7 @@ from tests.conftest import (
     write_aligned_images,
     write_noise_images,
 )
+from util.errors import UserError
 from util.util import save_image, tensor2im
 
 _spec = importlib.util.spec_from_file_location("evaluate_script", ROOT / "scripts" / "evaluate.py")
@@ -370,6 +374,23 @@ def test_cycle_gan_results_are_unpaired(tmp_path: Path, capsys: pytest.CaptureFi
     assert_one_line_error(code, err, "psnr needs each generated image's own target", "CycleGAN", "use fid, kid")
 
 
+def test_results_in_subfolders_and_only_the_named_ones(tmp_path: Path) -> None:
+    """test.py names results by their path inside the input folder (images/a/x_fake_B.png) and scores only the
+    results it just wrote, not older files of the same folder.
+    """
+    fakes, reals = noisy_pairs(3, 16, 16)
+    images = tmp_path / "results" / "images"
+    for name, fake, real in zip(("a/x", "y", "old"), fakes, reals, strict=True):
+        (images / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(fake).save(images / f"{name}_fake_B.png")
+        Image.fromarray(real).save(images / f"{name}_real_B.png")
+    every = results_images(tmp_path / "results")
+    assert [p.relative_to(images).as_posix() for p in every.fake] == ["a/x_fake_B.png", "old_fake_B.png",
+                                                                      "y_fake_B.png"]
+    written = results_images(tmp_path / "results", result_names=["y", "a/x"])
+    assert [p.relative_to(images).as_posix() for p in written.real] == ["a/x_real_B.png", "y_real_B.png"]
+
+
 def test_two_folders_pair_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fakes, reals = noisy_pairs(2, 16, 16)
     for folder, images in (("real", reals), ("fake", fakes)):
@@ -477,6 +498,19 @@ def test_metric_requests_are_refused_before_any_work(tmp_path: Path, case: str) 
                       *args)
     assert_user_error(result, *fragments)
     assert "was created" not in result.stdout  # refused while parsing the options: no dataset, no model
+
+
+def test_a_model_without_the_compared_visuals_is_told_how_to_name_them() -> None:
+    class DenoiseModel:  # a user's model, written for the original release, names its visuals its own way
+        evaluation_pair = BaseModel.evaluation_pair
+        visual_names = ["noisy", "denoised", "clean"]
+        opt = argparse.Namespace(model="denoise")
+
+    with pytest.raises(UserError, match=r"--metrics compares the visuals fake_B and real_B, but --model denoise "
+                                        r"shows noisy, denoised, clean; set evaluation_pair .* in DenoiseModel"):
+        check_evaluation_pair(DenoiseModel(), "--metrics")
+    DenoiseModel.evaluation_pair = ("denoised", "clean")
+    assert check_evaluation_pair(DenoiseModel(), "--metrics") == ("denoised", "clean")
 
 
 def test_training_stops_before_its_first_step_without_fid_weights(tmp_path: Path, offline_hub: Path) -> None:

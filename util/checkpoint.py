@@ -152,6 +152,15 @@ def write_save_point(folder: str, suffix: str | int, networks: dict[str, dict[st
     finish_interrupted_save(folder, suffix)
 
 
+def write_network_files(folder: str, suffix: str | int, networks: Mapping[str, Mapping[str, torch.Tensor]]) -> None:
+    """Write `<suffix>_net_<name>.pth` for each network state dict, each atomically, without a training state
+    (what published weights and the original release's save_networks give). The folder is made if missing.
+    """
+    os.makedirs(folder, exist_ok=True)
+    for name, weights in networks.items():
+        atomic_save(dict(weights), os.path.join(folder, network_file(suffix, name)))
+
+
 def finish_interrupted_save(folder: str, suffix: str | int) -> None:
     """Complete a save point whose commit record exists; drop the pending files of one that never got that far
     and the temporary files of writes that a crash cut short.
@@ -230,10 +239,11 @@ def plain_state_dict(net: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def clean_state_dict(state_dict: Mapping[str, torch.Tensor], net: nn.Module) -> dict[str, torch.Tensor]:
-    """Fix keys of older or wrapped checkpoints for `net`.
+    """Fix keys of older or wrapped checkpoints for `net`, as the original release's loading did.
 
-    Strips `module.` / `_orig_mod.` prefixes and drops the running statistics that old releases stored for
-    InstanceNorm layers, which track none.
+    Strips `module.` (DataParallel, DDP) and `_orig_mod.` (torch.compile) prefixes; drops the running statistics
+    that PyTorch before 0.4 stored for InstanceNorm layers, which track none; gives batch norms saved before 0.4,
+    which had no `num_batches_tracked` counter, a counter of 0 (what PyTorch itself fills in for such files).
     """
     cleaned: dict[str, torch.Tensor] = {}
     for key, value in state_dict.items():
@@ -241,9 +251,12 @@ def clean_state_dict(state_dict: Mapping[str, torch.Tensor], net: nn.Module) -> 
             key = key.split(".", 1)[1]
         cleaned[key] = value
     for module_name, module in net.named_modules():
+        prefix = f"{module_name}." if module_name else ""
         if isinstance(module, nn.modules.instancenorm._InstanceNorm) and not module.track_running_stats:
             for stat in INSTANCE_NORM_STATS:
-                cleaned.pop(f"{module_name}.{stat}" if module_name else stat, None)
+                cleaned.pop(prefix + stat, None)
+        elif isinstance(module, nn.modules.batchnorm._BatchNorm) and module.track_running_stats:
+            cleaned.setdefault(prefix + "num_batches_tracked", torch.tensor(0, dtype=torch.long))
     return cleaned
 
 

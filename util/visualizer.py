@@ -2,6 +2,7 @@
 
 Sinks (util/sinks/): the training HTML page (unless --no_html), visdom (--display_id > 0), Weights & Biases
 (--use_wandb) and TensorBoard (--use_tensorboard). Only the main process shows or writes anything.
+`save_images` is kept here for test scripts written for the original release.
 """
 
 from __future__ import annotations
@@ -10,12 +11,27 @@ import argparse
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 
+import numpy as np
 import torch
 
-from util import messages, util
+from util import html, messages, results_page, util
 from util.distributed import is_main_process
 from util.sinks import Sink
+
+
+def save_images(webpage: html.HTML, visuals: Mapping[str, torch.Tensor | np.ndarray], image_path: str | Sequence[str],
+                aspect_ratio: float = 1.0, width: int = 256, use_wandb: bool = False) -> None:
+    """The original release's call: save the first image of each visual as images/<stem>_<visual>.png and add a
+    row for them to `webpage`. `image_path` may be the batch's list of paths (its first one names the files).
+    Deprecated: util.results_page.save_images. W&B logging of test images (`use_wandb`) is not supported.
+    """
+    messages.deprecated("util.visualizer.save_images", "util.results_page.save_images")
+    if use_wandb:
+        messages.warn("save_images(use_wandb=True): test images are not logged to W&B", once="save_images wandb")
+    path = image_path if isinstance(image_path, str) else image_path[0]
+    results_page.save_images(webpage, visuals, path, aspect_ratio, width)
 
 
 class Visualizer:
@@ -53,9 +69,15 @@ class Visualizer:
             sinks.append(self.page)
         return sinks
 
-    def display_current_results(self, visuals: OrderedDict[str, torch.Tensor], epoch: int, total_iters: int,
-                                save_result: bool) -> None:
-        """Show the current visuals in the live sinks; with save_result, also add them to the training page."""
+    def reset(self) -> None:
+        """The original release's per-step reset; nothing to do here (the training page decides what it keeps)."""
+
+    def display_current_results(self, visuals: OrderedDict[str, torch.Tensor], epoch: int, save_result: bool,
+                                total_iters: int = 0) -> None:
+        """Show the current visuals in the live sinks; with save_result, also add them to the training page.
+
+        `total_iters` (images seen) is the step for W&B and TensorBoard.
+        """
         targets = [s for s in self.sinks if save_result or s is not self.page]
         if not targets:
             return
@@ -64,8 +86,10 @@ class Visualizer:
             sink.show_images(images, epoch, total_iters)
 
     def plot_current_losses(self, epoch: int, counter_ratio: float, losses: OrderedDict[str, float],
-                            total_iters: int) -> None:
-        """Add the current losses to the plots; counter_ratio is the fraction of the epoch done."""
+                            total_iters: int = 0) -> None:
+        """Add the current losses to the plots; counter_ratio is the fraction of the epoch done; `total_iters` (images
+        seen) is the step for W&B and TensorBoard.
+        """
         for sink in self.sinks:
             sink.log_losses(epoch + counter_ratio, dict(losses), total_iters)
 
