@@ -94,6 +94,8 @@ class TrainOptions(BaseOptions):
             paired = find_model_using_name(opt.model).evaluation_unpaired_reason is None
             opt.eval_metrics = ",".join(metrics.default_metric_names(paired))
         opt.eval_metrics = self.validate_metrics(opt, "--eval_metrics", opt.eval_metrics, opt.eval_num)
+        if opt.save_best:
+            opt.save_best = opt.save_best.strip().lower()
         if opt.save_best and opt.save_best not in opt.eval_metrics.split(","):
             raise UserError(f"--save_best {opt.save_best} is not among --eval_metrics {opt.eval_metrics}; add it "
                             "there or choose one of those")
