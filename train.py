@@ -124,8 +124,8 @@ def prepare(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel) -
 
 def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, run: Run,
           visualizer: Visualizer) -> None:
-    """Run the epochs up to n_epochs + n_epochs_decay from where the run stands, logging, displaying and saving at
-    the frequencies. SIGINT or SIGTERM ends it after the current step with a save.
+    """Run the epochs up to n_epochs + n_epochs_decay from where the run stands, logging, displaying, evaluating
+    (--eval_freq) and saving at the frequencies. SIGINT or SIGTERM ends it after the current step with a save.
     """
     progress = run.progress
     train_start, first_epoch = time.time(), progress.epoch
