@@ -63,7 +63,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--visuals", default=",".join(RESULTS_PAIR),
                    help="for a results folder: the visuals compared, generated then real (<stem>_<visual>.png)")
     p.add_argument("--skip_unavailable", action="store_true",
-                   help="leave out (with a note) metrics whose network weights cannot be found or downloaded")
+                   help="with --metrics: leave out (with a note) the metrics whose network weights cannot be found "
+                        "or downloaded, instead of stopping")
     p.add_argument("--json", default=None, help="write the results to this JSON file")
     p.add_argument("--no_progress", action="store_true", help="no progress bar")
     return p.parse_args(argv)
