@@ -4,14 +4,16 @@ Several GPUs or machines: torchrun --nproc_per_node=N train.py ... (see README, 
 
 The whole training loop is in this file, top to bottom: `main` wires the parts, `prepare` builds the model's
 data-dependent parts and resumes a saved run, `train` runs the epochs (a step, logging, display, save points, the
-schedule, stop signals), `save` writes a save point. The model (models/), the data (data/) and the options
-(options/) know nothing of it.
+schedule, evaluation, stop signals), `evaluate` scores the model on a held-out split (its machinery is in
+train_evaluation.py, beside this file), `save` writes a save point. The model (models/), the data (data/), the
+metrics (metrics/) and the options (options/) know nothing of it.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 import time
@@ -20,9 +22,11 @@ import torch
 
 from data import DatasetLoader, create_dataset
 from data.checks import check_channels, find_unusable_images
+from metrics import metric_info
 from models import create_model, load_networks, networks, prepare_to_run
 from models.base_model import BaseModel
 from options.train_options import TrainOptions
+from train_evaluation import HeldOutEvaluation
 from util import checkpoint, distributed, messages
 from util.allocator import keep_freed_memory
 from util.errors import UserError, exit_on_user_error
@@ -72,6 +76,10 @@ class Run:
     state_path: str | None = None  # the training-state file the run resumed from
     schedule_change: str | None = None  # how the schedule options differ from the resumed run's (then rebuilt)
     rng_state: dict | None = None  # the random generators' states saved with the resumed run
+    # --eval_freq: every evaluation so far, {"epoch", "total_iters", "values"}; --save_best: {"metric", "value",
+    # "epoch"} of the weights saved as 'best'. Both are saved with the training state and come back on resume.
+    evaluations: list[dict] = dataclasses.field(default_factory=list)
+    best: dict | None = None
 
 
 @exit_on_user_error
@@ -135,8 +143,8 @@ def prepare(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel) -
 
 def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, run: Run,
           visualizer: Visualizer) -> None:
-    """Run the epochs up to n_epochs + n_epochs_decay from where the run stands, logging, displaying and saving at
-    the frequencies. SIGINT or SIGTERM ends it after the current step with a save.
+    """Run the epochs up to n_epochs + n_epochs_decay from where the run stands, logging, displaying, evaluating
+    (--eval_freq) and saving at the frequencies. SIGINT or SIGTERM ends it after the current step with a save.
     """
     progress = run.progress
     if run.rng_state is not None:
@@ -148,6 +156,8 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, run
                       "to go on")
         return
     nonfinite = NonFiniteCheck()
+    held_out = HeldOutEvaluation(opt, model) if opt.eval_freq else None
+    visualizer.restore_metrics(run.evaluations, run.best)  # a resumed run's page goes on from its history
     with StopRequest() as stop:
         while progress.epoch <= last_epoch:
             epoch = progress.epoch
@@ -206,7 +216,7 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, run
                 messages.info(stop_message(stop.signal_name or "a stop signal in another process", progress, run))
                 return
 
-            # the end of an epoch: the schedule steps, then the epoch's save point
+            # the end of an epoch: the schedule steps, the evaluation, then the epoch's save point
             nonfinite.flush()
             if progress.epoch_skips:
                 visualizer.log_message(f"epoch {epoch}: skipped {progress.epoch_skips} optimizer step(s) with a NaN "
@@ -214,6 +224,8 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, run
             metric = progress.mean_metric()  # the plateau schedule's; every process must decide alike
             model.update_learning_rate(None if metric is None else distributed.mean_over_processes(metric, opt.device))
             progress.start_epoch(epoch + 1)
+            if held_out is not None and (epoch % opt.eval_freq == 0 or epoch == last_epoch):
+                evaluate(opt, model, dataset, run, visualizer, held_out, epoch)
             if epoch % opt.save_epoch_freq == 0 or epoch == last_epoch:
                 save(opt, model, dataset, run, "latest")
                 save(opt, model, dataset, run, epoch)
@@ -250,6 +262,33 @@ def crossed(total: int, step: int, freq: int) -> bool:
     return total // freq > (total - step) // freq
 
 
+def evaluate(opt: argparse.Namespace, model: BaseModel, dataset: DatasetLoader, run: Run, visualizer: Visualizer,
+             held_out: HeldOutEvaluation, epoch: int) -> None:
+    """Score the model after `epoch` on the held-out split (the main process does; the others wait), log the values
+    everywhere, add them to the run's history and, with --save_best, save a new best as the save point 'best'.
+    """
+    result = held_out.evaluate(model)
+    if result is None:  # not the main process
+        return
+    values, description = result
+    run.evaluations.append({"epoch": epoch, "total_iters": run.progress.total_iters, "values": values})
+    visualizer.log_metrics(epoch, values, run.progress.total_iters, description)
+    if opt.save_best and improves(opt.save_best, values[opt.save_best], run.best):
+        run.best = {"metric": opt.save_best, "value": values[opt.save_best], "epoch": epoch}
+        save(opt, model, dataset, run, "best")
+        visualizer.log_best(opt.save_best, values[opt.save_best], epoch,
+                            f"{checkpoint.network_file('best', '*')} in {run.folder}")
+
+
+def improves(metric: str, value: float, best: dict | None) -> bool:
+    """Whether `value` of `metric` beats the best so far (a NaN never does)."""
+    if math.isnan(value):
+        return False
+    if best is None:
+        return True
+    return value > best["value"] if metric_info(metric).higher_is_better else value < best["value"]
+
+
 def save(opt: argparse.Namespace, model: BaseModel, dataset: DatasetLoader, run: Run, suffix: str | int) -> None:
     """Write save point `suffix` (main process only): the weights and everything needed to carry on exactly."""
     if not distributed.is_main_process():
@@ -263,6 +302,8 @@ def save(opt: argparse.Namespace, model: BaseModel, dataset: DatasetLoader, run:
         "model": model.state_dict(),
         "data_seed": dataset.seed,
         "rng": rng_state(),
+        "evaluations": run.evaluations,
+        "best": run.best,
     }
     checkpoint.write_save_point(run.folder, suffix, model.network_state_dicts(), state)
     if suffix != "latest":
@@ -305,7 +346,11 @@ def resume(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, fo
     dataset.seed = state["data_seed"]
     messages.info(f"resuming from '{path}': epoch {progress.epoch}, {progress.epoch_iter} images into it, "
                   f"{progress.total_iters} images in all")
-    return Run(progress, first_epoch, folder, path, schedule_change), state
+    best = state.get("best")
+    if best is not None and best["metric"] != opt.save_best:
+        best = None  # another --save_best metric (or none): its best starts afresh
+    return Run(progress, first_epoch, folder, path, schedule_change, evaluations=state.get("evaluations", []),
+               best=best), state
 
 
 def schedule_difference(state: dict, opt: argparse.Namespace, epoch: int) -> str | None:

@@ -78,3 +78,16 @@ def setup_for_test(model: BaseModel, opt: argparse.Namespace, first_batch: dict[
     prepare_to_run(model, opt, ddp=False)
     if opt.eval:
         model.eval()
+
+
+def check_evaluation_pair(model: BaseModel, option: str) -> tuple[str, str]:
+    """The (generated, real) visuals that the metrics of `option` compare (the model's `evaluation_pair`); a model
+    whose visuals do not include them is a UserError saying how to name them.
+    """
+    pair = model.evaluation_pair
+    if pair is None or not set(pair) <= set(model.visual_names):
+        wanted = "its evaluation pair" if pair is None else f"the visuals {pair[0]} and {pair[1]}"
+        raise UserError(f"{option} compares {wanted}, but --model {model.opt.model} shows "
+                        f"{', '.join(model.visual_names)}; set evaluation_pair = (generated, real) to two of "
+                        f"those in {type(model).__name__}")
+    return pair

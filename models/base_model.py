@@ -86,6 +86,13 @@ class OriginalReleaseMethods:
 class BaseModel(OriginalReleaseMethods, ABC):
     """The shared machinery of all models; subclasses fill in the names, networks and the training step."""
 
+    # What the metrics compare (test.py --metrics, train.py --eval_freq): the visual holding the generated images
+    # and the visual holding real images of the same domain; None for a model that has no such real images.
+    evaluation_pair: tuple[str, str] | None = ("fake_B", "real_B")
+    # Why the real image of a batch is not the target of its generated one, for models that learn from unpaired
+    # data; paired metrics (L1, PSNR, SSIM, LPIPS) are then refused with this reason. None: they are targets.
+    evaluation_unpaired_reason: str | None = None
+
     def __init__(self, opt: argparse.Namespace) -> None:
         self.opt = opt
         self.isTrain: bool = opt.isTrain
@@ -224,6 +231,17 @@ class BaseModel(OriginalReleaseMethods, ABC):
         with torch.inference_mode():
             self.forward()
             self.compute_visuals()
+
+    def evaluation_images(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The (generated, real) images of the current input that the metrics compare, in [-1, 1].
+
+        By default the test-time forward pass and the visuals named by `evaluation_pair`; a model may override it
+        to run only the networks that produce them.
+        """
+        self.test()
+        visuals = self.get_current_visuals()
+        fake, real = self.evaluation_pair
+        return visuals[fake], visuals[real]
 
     def update_learning_rate(self, metric: float | None = None) -> None:
         """Step every scheduler once at the end of an epoch (plateau uses `metric`, the same in every process)."""

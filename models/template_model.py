@@ -12,6 +12,7 @@ What to fill in when you adapt it:
   optimize_parameters         losses, backward passes and optimizer steps for one batch
   data_dependent_initialize   (optional) build parts whose size depends on the data from the first batch
   compute_visuals             (optional) derive extra images to show after forward
+  evaluation_pair             (optional) the generated and real visuals the metrics compare
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ from util.ranges import Range
 
 class TemplateModel(BaseModel):
     """Regress B from A with one generator and an L1 loss."""
+
+    # What --metrics and --eval_freq compare: generated visual, real visual. For a model trained on unpaired data,
+    # also set evaluation_unpaired_reason (see BaseModel) so that paired metrics are refused.
+    evaluation_pair = ("output", "data_B")
 
     @staticmethod
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:

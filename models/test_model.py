@@ -14,7 +14,10 @@ class TestModel(BaseModel):
     """Runs netG on the images of a `single` dataset and shows (real, fake); no discriminator, no losses.
 
     The generator loads from <epoch>_net_G<model_suffix>.pth, so `--model_suffix _A` picks G_A of a CycleGAN run.
+    It has no real images of the output domain, so test.py --metrics cannot judge it.
     """
+
+    evaluation_pair = None
 
     @staticmethod
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ import sys
 from typing import Any, NoReturn
 
 import data
+import metrics
 import models
 from models import networks
 from util import distributed, precision
@@ -114,6 +115,12 @@ class BaseOptions:
         p.add_argument("--display_env", type=str, default="main", help="visdom environment")
         p.add_argument("--display_ncols", type=Range(int, min=0), default=4,
                        help="images per row in the visdom grid (0: all in one row)")
+        # metrics (test.py --metrics, train.py --eval_freq)
+        p.add_argument("--metrics_weights_dir", type=str, default=None,
+                       help="folder with the metric networks' weight files (Inception for FID/KID, AlexNet for "
+                            "LPIPS), searched before torch.hub's cache (see README: metrics)")
+        p.add_argument("--kid_subset_size", type=Range(int, min=2), default=100,
+                       help="images per KID subset (each set needs at least this many)")
         return p
 
     def gather_options(self, argv: list[str] | None) -> argparse.Namespace:
@@ -159,6 +166,22 @@ class BaseOptions:
             fitting = max(multiple, opt.crop_size // multiple * multiple)
             raise UserError(f"--netG {opt.netG} needs image sides that are multiples of {multiple}, "
                             f"but --crop_size is {opt.crop_size}; use --crop_size {fitting} or another --netG")
+        if opt.metrics_weights_dir is not None and not os.path.isdir(opt.metrics_weights_dir):
+            raise UserError(f"--metrics_weights_dir '{opt.metrics_weights_dir}' is not a folder")
+
+    def validate_metrics(self, opt: argparse.Namespace, option: str, names: str, num_images: int) -> str:
+        """Check the metrics `names` given with `option` against the model and the images to be evaluated (at
+        most `num_images` per set); returns them normalised ('fid,l1').
+        """
+        chosen = metrics.parse_metric_names(names)
+        model_class = models.find_model_using_name(opt.model)
+        if model_class.evaluation_pair is None:
+            raise UserError(f"{option}: --model {opt.model} has no real images of its output domain to compare its "
+                            "outputs with; score its results with scripts/evaluate.py REAL_FOLDER GENERATED_FOLDER")
+        metrics.refuse_paired(chosen, model_class.evaluation_unpaired_reason)
+        settings = metrics.MetricSettings(kid_subset_size=opt.kid_subset_size)
+        metrics.check_set_sizes(chosen, num_images, num_images, settings)
+        return ",".join(chosen)
 
     def format_options(self, opt: argparse.Namespace) -> str:
         """The options as a table, marking the ones that differ from their defaults."""

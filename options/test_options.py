@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+import metrics
 from options.base_options import BaseOptions
 from util.ranges import Range
 from util.results_page import results_dir
@@ -24,9 +25,17 @@ class TestOptions(BaseOptions):
         p.add_argument("--eval", action="store_true",
                        help="eval mode at test time (off keeps dropout and batch statistics, as in the pix2pix paper)")
         p.add_argument("--num_test", type=Range(int, min=1), default=50, help="how many test images to run")
+        p.add_argument("--metrics", type=str, default="",
+                       help="comma-separated metrics computed on the written results, shown on the results page "
+                            f"and saved as metrics.json (from: {', '.join(metrics.metric_names())})")
         p.set_defaults(model="test", serial_batches=True, no_flip=True)  # results follow the input order, unflipped
         p.set_defaults(load_size=p.get_default("crop_size"))
         return p
+
+    def validate(self, opt: argparse.Namespace) -> None:
+        super().validate(opt)
+        if opt.metrics:
+            opt.metrics = self.validate_metrics(opt, "--metrics", opt.metrics, opt.num_test)
 
     def options_folder(self, opt: argparse.Namespace) -> str:
         """Next to the results (<results_dir>/<name>/<phase>_<epoch>), so a read-only checkpoint folder is fine."""

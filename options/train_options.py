@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 
-from models import losses, networks
+import metrics
+from models import find_model_using_name, losses, networks
 from options.base_options import BaseOptions
 from util import distributed, messages
 from util.errors import UserError
@@ -45,6 +47,19 @@ class TrainOptions(BaseOptions):
         p.add_argument("--check_data", action="store_true",
                        help="before training, read every sample and list all unusable images (unreadable, wrong "
                             "size) at once; stop if there are any")
+        # evaluation during training (see README: metrics)
+        p.add_argument("--eval_freq", type=Range(int, min=0), default=0,
+                       help="every N epochs (and after the last), score the generator on a held-out split (0 = off)")
+        p.add_argument("--eval_metrics", type=str, default=None,
+                       help=f"comma-separated, from: {', '.join(metrics.metric_names())} (default: fid,l1,psnr for "
+                            "paired models such as pix2pix, fid for unpaired ones such as cycle_gan)")
+        p.add_argument("--eval_phase", type=str, default=None,
+                       help="held-out split folder (default: val when <dataroot> has one, else test)")
+        p.add_argument("--eval_num", type=Range(int, min=1), default=200,
+                       help="images of the held-out split to evaluate")
+        p.add_argument("--save_best", type=str, default=None, metavar="METRIC",
+                       help="keep best_net_*.pth and best_train_state.pth of the epoch with the best value of METRIC "
+                            "(one of --eval_metrics)")
         # schedule and optimizer
         p.add_argument("--n_epochs", type=Range(int, min=0), default=100, help="epochs at the initial learning rate")
         p.add_argument("--n_epochs_decay", type=Range(int, min=0), default=100, help="epochs of linear decay to zero")
@@ -65,8 +80,30 @@ class TrainOptions(BaseOptions):
             opt.epoch_count = 1  # a resumed run takes it from its training state (train.py: resume)
         if opt.n_epochs + opt.n_epochs_decay < 1:
             raise UserError("--n_epochs and --n_epochs_decay must add up to at least 1")
+        self.validate_evaluation(opt)
         if opt.norm == "batch" and distributed.get_world_size() > 1:
             # Per-process batch statistics would make the model depend on how the batch is split across GPUs.
             messages.warn("--norm batch with several processes: using --norm syncbatch instead, so batch "
                           "statistics cover the whole batch across processes (checkpoints stay interchangeable)")
             opt.norm = "syncbatch"
+
+    def validate_evaluation(self, opt: argparse.Namespace) -> None:
+        """Check the evaluation options and fill in their defaults: the metrics from the model, the split from the
+        dataroot.
+        """
+        if opt.eval_freq == 0:
+            if opt.save_best:
+                raise UserError("--save_best needs evaluations: add --eval_freq N (e.g. --eval_freq 1)")
+            return
+        if opt.eval_metrics is None:
+            paired = find_model_using_name(opt.model).evaluation_unpaired_reason is None
+            opt.eval_metrics = ",".join(metrics.default_metric_names(paired))
+        opt.eval_metrics = self.validate_metrics(opt, "--eval_metrics", opt.eval_metrics, opt.eval_num)
+        if opt.save_best:
+            opt.save_best = opt.save_best.strip().lower()
+        if opt.save_best and opt.save_best not in opt.eval_metrics.split(","):
+            raise UserError(f"--save_best {opt.save_best} is not among --eval_metrics {opt.eval_metrics}; add it "
+                            "there or choose one of those")
+        if opt.eval_phase is None:
+            has_val = any(os.path.isdir(os.path.join(opt.dataroot, folder)) for folder in ("val", "valA"))
+            opt.eval_phase = "val" if has_val else "test"

@@ -5,8 +5,10 @@
     python scripts/benchmark.py --peak                           # also: how close to this machine's limit?
 
 Cases: `pix2pix` (default pix2pix: unet_256, basic D, batch norm, 256x256, batch 1), `cycle_gan` (default
-CycleGAN: resnet_9blocks, instance norm, 256x256, batch 1) and `inference` (one resnet_9blocks generator,
-instance norm, in eval mode under inference mode, as test.py runs it; --test_batch_size images at a time). Every
+CycleGAN: resnet_9blocks, instance norm, 256x256, batch 1), `inference` (one resnet_9blocks generator,
+instance norm, in eval mode under inference mode, as test.py runs it; --test_batch_size images at a time) and
+`fid_features` (FID/KID feature extraction: torch-fidelity's Inception-v3, random weights, on --test_batch_size
+uint8 images of --size pixels at a time, which it resizes to 299x299, as metrics/ runs it). Every
 setting runs in a fresh process, so peak memory (RSS on CPU, max_memory_allocated on CUDA) and compile caches are
 its own. Like train.py and test.py, each setting first tunes glibc's malloc (util/allocator.py) unless
 --system_malloc is given. Reported: median seconds per iteration after warm-up, images per second, peak memory,
@@ -39,7 +41,7 @@ import torch  # noqa: E402
 from util.allocator import keep_freed_memory  # noqa: E402
 from util.errors import UserError, exit_on_user_error  # noqa: E402
 
-CASES = ("pix2pix", "cycle_gan", "inference")
+CASES = ("pix2pix", "cycle_gan", "inference", "fid_features")
 CASE_OPTIONS = {
     "pix2pix": ["--model", "pix2pix"],
     "cycle_gan": ["--model", "cycle_gan"],
@@ -142,8 +144,35 @@ def run_peak(amp: str, args: argparse.Namespace) -> dict:
     return {"case": "peak", "amp": amp, "device": device, "gflops": measure_conv_peak(device, AMP_DTYPES[amp])}
 
 
+def run_fid_features(amp: str, args: argparse.Namespace) -> dict:
+    """Time FID feature extraction in this process: images per second of metrics/'s batched Inception-v3."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from metrics.inception_metrics import extraction_rate, random_inception
+
+    device = resolve_device(args)
+    network = random_inception().to(device)  # random weights compute as fast as the real ones
+    batch = args.test_batch_size
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    rate = extraction_rate(network, size=args.size, batch_size=batch, amp=amp, device=device, batches=args.iters,
+                           warmup=args.warmup)
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+        network(torch.zeros(batch, 3, args.size, args.size, dtype=torch.uint8, device=device))
+    if device == "cuda":
+        peak_mb = torch.cuda.max_memory_allocated(device) / 2**20
+    else:
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"case": "fid_features", "amp": amp, "compile": False, "channels_last": False, "device": device,
+            "batch_size": batch, "size": args.size, "s_per_iter": batch / rate,
+            "gflop": counter.get_total_flops() / 1e9, "images_per_s": rate, "peak_memory_mb": peak_mb,
+            "iters": args.iters, "threads": torch.get_num_threads()}
+
+
 def run_one(case: str, amp: str, compiled: bool, args: argparse.Namespace) -> dict:
     """Time one setting in this process."""
+    if case == "fid_features":
+        return run_fid_features(amp, args)
     device = resolve_device(args)
     with tempfile.TemporaryDirectory() as workdir:
         batch = args.test_batch_size if case == "inference" else 1
@@ -250,6 +279,8 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     for case in args.cases.split(","):
         for compiled in (c == "on" for c in args.compile.split(",")):
+            if compiled and case == "fid_features":
+                continue  # the feature extractor always runs eager, as metrics/ runs it
             for amp in amps:
                 results.append(run_in_subprocess(case, amp, compiled, passthrough))
                 add_throughput(results, peaks)

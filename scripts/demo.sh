@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The first run: generate the bundled demo data, train a small pix2pix on it (CPU, a few minutes), test it, and
-# print where the results page is.
+# The first run: generate the bundled demo data, train a small pix2pix on it (CPU, a few minutes), test it, print
+# its metrics (L1, PSNR, SSIM; FID too when the Inception weights are on this machine) and where the pages are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -20,6 +20,9 @@ COMMON=(--dataroot datasets/demo_facades --name demo_facades_pix2pix --model pix
     --batch_size 4 --lr 0.0004 --display_freq 100 --update_html_freq 100 --print_freq 100 --save_epoch_freq 5 \
     --keep_state 0  # only latest keeps its training state: about 68 MB of checkpoints
 "$PY" test.py "${COMMON[@]}" --load_size 128 --num_test 20
+echo
+"$PY" scripts/evaluate.py results/demo_facades_pix2pix/test_latest --metrics fid,l1,psnr,ssim --skip_unavailable \
+    --no_progress
 echo
 echo "training page: checkpoints/demo_facades_pix2pix/web/index.html"
 echo "results page:  results/demo_facades_pix2pix/test_latest/index.html"

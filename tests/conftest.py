@@ -105,6 +105,28 @@ def images_as_tensor(paths) -> torch.Tensor:
     return torch.tensor(arrays).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
+@pytest.fixture(scope="session")
+def weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A --metrics_weights_dir with random-weight Inception-v3 (FID, KID) and AlexNet (LPIPS) files under the
+    libraries' file names: every metric code path runs offline, with values not comparable to published ones.
+    """
+    import torchvision
+
+    from metrics.inception_metrics import inception_url, random_inception
+    from metrics.paired_metrics import alexnet_url
+    from metrics.weights import file_name
+
+    folder = tmp_path_factory.mktemp("metric_weights")
+    torch.save(random_inception(seed=1).state_dict(), folder / file_name(inception_url()))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(2)
+        alexnet = torchvision.models.alexnet().state_dict()
+    # LPIPS uses AlexNet's convolutions only: its classifier is saved as a broadcast zero, a few bytes on disk.
+    alexnet.update({key: torch.zeros(1).expand_as(value) for key, value in alexnet.items() if "classifier" in key})
+    torch.save(alexnet, folder / file_name(alexnet_url()))
+    return folder
+
+
 @pytest.fixture
 def aligned_root(tmp_path: Path) -> Path:
     """A dataroot with train/ (6 pairs) and test/ (3 pairs) of 128x128 aligned images."""

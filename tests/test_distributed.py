@@ -116,13 +116,14 @@ def test_two_processes_train_pix2pix_like_one_with_twice_the_batch_and_resume(tm
     nets = {"G": networks.define_G(3, 3, 4, "resnet_6blocks", "instance"),
             "D": networks.define_D(6, 4, "basic", norm="instance")}
     run = run_pair(tmp_path, root, "pix2pix", [], nets, images=8)
-    # Resume the 2-process run for another epoch from its checkpoint.
+    # Resume the 2-process run for another epoch from its checkpoint, evaluated on rank 0 while rank 1 waits.
+    write_aligned_images(root / "test", 2, size=64, seed=2)
     more = torchrun(2, "train.py", "--dataroot", str(root), "--name", "run", "--model", "pix2pix", *TINY,
                     "--checkpoints_dir", str(run.parent), "--continue_train", "--epoch_count", "2",
-                    "--n_epochs", "2")
+                    "--n_epochs", "2", "--eval_freq", "1", "--eval_metrics", "l1,psnr", "--save_best", "l1")
     assert more.returncode == 0, more.stderr[-3000:]
-    assert (run / "2_net_G.pth").is_file()
-    assert "end of epoch 2 / 2" in more.stdout
+    assert (run / "2_net_G.pth").is_file() and (run / "best_net_G.pth").is_file()
+    assert "end of epoch 2 / 2" in more.stdout and more.stdout.count("evaluation: 2 test images") == 1
 
 
 def test_two_processes_train_cycle_gan_like_one_with_twice_the_batch(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 ENTRY, MIDDLE, BOTTOM = 2, 1, 0
-LAYERS = {"train": ENTRY, "test": ENTRY, "scripts": ENTRY, "datasets": ENTRY,
+LAYERS = {"train": ENTRY, "train_evaluation": ENTRY, "test": ENTRY, "scripts": ENTRY, "datasets": ENTRY,
           "options": MIDDLE, "models": MIDDLE, "data": MIDDLE, "metrics": MIDDLE, "util": BOTTOM}
 
 

@@ -28,7 +28,7 @@ class HTML:
             tags.style("table {table-layout: fixed; margin-bottom: 1em} td {vertical-align: top; padding: 4px}"
                        " p {word-wrap: break-word; margin: 2px}")
         with self.doc:
-            tags.h1(title)
+            self.heading = tags.h1(title)
 
     def get_image_dir(self) -> str:
         return self.img_dir
@@ -36,6 +36,14 @@ class HTML:
     def add_header(self, text: str) -> None:
         with self.doc:
             tags.h3(text)
+
+    def add_below_title(self, *elements: tags.html_tag) -> None:
+        """Put elements right below the title, above everything added so far (e.g. metrics computed last)."""
+        parent = self.heading.parent
+        position = parent.children.index(self.heading) + 1
+        for offset, element in enumerate(elements):
+            parent.children.insert(position + offset, element)
+            element.parent = parent
 
     def add_images(self, images: list[str], texts: list[str], links: list[str], width: int = 400) -> None:
         """A row of images (paths relative to the page's images/ folder), each captioned and linked."""

@@ -3,6 +3,7 @@
 Each input's results are named after its path relative to the folder its dataset searched, without the
 extension: `testA/x.png` -> `images/x_fake_B.png`, `testA/a/x.png` -> `images/a/x_fake_B.png`. So inputs that
 share a file name in different folders keep apart, and a flat folder gives the original release's names.
+With test.py --metrics, a table of the metrics goes to the top of the page.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from types import TracebackType
 
 import torch
+from dominate import tags
 
 from util import html, util
 from util.errors import UserError
@@ -126,14 +128,38 @@ class ResultsPage:
         self.names = ResultNames([*image_dirs, opt.dataroot])
         self.aspect_ratio, self.width = opt.aspect_ratio, opt.display_winsize
         self.writer = ImageWriter()
-        self.count = 0
+        self.written: list[str] = []  # the result name of each input, in order (images/<name>_<visual>.png)
+
+    @property
+    def count(self) -> int:
+        """How many inputs' results were added."""
+        return len(self.written)
 
     def add(self, visuals: Mapping[str, torch.Tensor], image_path: str) -> None:
         """Queue the PNGs of one input's visuals (CHW tensors on the CPU) and give them a row on the page."""
+        name = self.names(image_path)
         with self.write_errors():
-            save_images(self.page, visuals, image_path, self.aspect_ratio, self.width, self.writer,
-                        self.names(image_path))
-        self.count += 1
+            save_images(self.page, visuals, image_path, self.aspect_ratio, self.width, self.writer, name)
+        self.written.append(name)
+
+    def finish_images(self) -> None:
+        """Wait until every queued PNG is on disk (e.g. to compute metrics on them before the page is written)."""
+        with self.write_errors():
+            self.writer.close()
+
+    def add_metrics_table(self, rows: list[tuple[str, str, str]], note: str) -> None:
+        """A table of metric rows (name, value, which way is better) and a line saying what they were computed
+        on, at the top of the page.
+        """
+        table = tags.table(id="metrics")
+        header = table.add(tags.tr())
+        for text in ("metric", "value", ""):
+            header.add(tags.th(text, style="text-align:left; padding-right:1em"))
+        for row in rows:
+            line = table.add(tags.tr())
+            for text in row:
+                line.add(tags.td(text))
+        self.page.add_below_title(tags.h2("metrics"), table, tags.p(note))
 
     def close(self) -> str:
         """Wait for every PNG, write index.html and return its path."""

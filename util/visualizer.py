@@ -107,6 +107,30 @@ class Visualizer:
         self._append_to_log(message)
         return message
 
+    def log_metrics(self, epoch: int, values: dict[str, float], total_iters: int, description: str) -> None:
+        """Show the metrics of the evaluation after `epoch` on the console, append them to loss_log.txt and send
+        them to every sink; `description` says what was evaluated (e.g. '200 val images in 41 s').
+        """
+        message = f"(epoch: {epoch}, iters: {total_iters}, evaluation: {description}) "
+        message += " ".join(f"{name}: {value:.5g}" for name, value in values.items())
+        self.log_message(message)
+        for sink in self.sinks:
+            sink.log_metrics(epoch, values, total_iters)
+
+    def log_best(self, metric: str, value: float, epoch: int, saved_as: str) -> None:
+        """A new best value of `metric` (train.py --save_best): log line, console and sinks."""
+        self.log_message(f"best {metric} so far: {value:.5g} at epoch {epoch}; saved as {saved_as}")
+        for sink in self.sinks:
+            sink.show_best(metric, value, epoch)
+
+    def restore_metrics(self, evaluations: list[dict], best: dict | None) -> None:
+        """Give the training page the evaluations of a resumed run ({"epoch", "values", ...} each) and its best
+        ({"metric", "value", "epoch"}), so that its metrics plot goes on from them.
+        """
+        if self.page is not None and evaluations:
+            self.page.restore_metrics([(e["epoch"], e["values"]) for e in evaluations],
+                                      None if best is None else (best["metric"], best["value"], best["epoch"]))
+
     def log_message(self, message: str) -> None:
         """Show a line about the run on the console and append it to loss_log.txt."""
         messages.info(message)

@@ -1,4 +1,4 @@
-"""Weights & Biases: losses and current visuals of a run (imported only when --use_wandb asks for it)."""
+"""Weights & Biases: losses, metrics and current visuals of a run (imported only when --use_wandb asks for it)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,14 @@ class WandbSink(Sink):
     def log_losses(self, epoch_progress: float, losses: dict[str, float], total_iters: int) -> None:
         self.run.log({f"loss/{name}": float(value) for name, value in losses.items()}
                      | {"epoch": epoch_progress, "total_iters": total_iters})
+
+    def log_metrics(self, epoch: int, values: dict[str, float], total_iters: int) -> None:
+        self.run.log({f"metric/{name}": float(value) for name, value in values.items()}
+                     | {"epoch": epoch, "total_iters": total_iters})
+
+    def show_best(self, metric: str, value: float, epoch: int) -> None:
+        self.run.summary[f"best/{metric}"] = value
+        self.run.summary["best/epoch"] = epoch
 
     def close(self) -> None:
         self.run.finish()
