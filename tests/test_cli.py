@@ -100,6 +100,7 @@ def test_missing_checkpoint_lists_the_existing_ones(trained, tmp_path):
     root, ck, _, _, _ = trained
     result = run_main("test.py", *train_args(root, ck, "--results_dir", str(tmp_path), "--epoch", "7"))
     assert_user_error(result, "7_net_G.pth", "--epoch 3", "--epoch latest")
+    assert not (tmp_path / "run").exists()  # a failed test.py leaves no results folder (not even its options)
 
 
 def test_checkpoint_of_another_architecture(trained, tmp_path):
