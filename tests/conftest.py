@@ -177,6 +177,16 @@ def build_model(root: Path | str, checkpoints: Path | str, *args: str, train: bo
     return opt, model
 
 
+def assert_state_dict_layout(net: torch.nn.Module, expected: dict) -> None:
+    """`net` has exactly the keys (in order), shapes and parameter count of a reference layout
+    ({"state_dict": {key: shape}, "parameters": count}, as in tests/reference/*state_dicts.json).
+    """
+    shapes = {name: list(t.shape) for name, t in net.state_dict().items()}
+    assert list(shapes) == list(expected["state_dict"])
+    assert shapes == expected["state_dict"]
+    assert sum(p.numel() for p in net.parameters()) == expected["parameters"]
+
+
 def save_weights(model: BaseModel, folder: Path | str, suffix: str = "latest") -> None:
     """Write the model's networks as `<suffix>_net_<name>.pth`, as published weights come (no training state)."""
     checkpoint.write_network_files(str(folder), suffix, model.network_state_dicts())
