@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from tests.conftest import ROOT, write_aligned_images
-from util.checkpoint import read_state, safe_load
+from util.checkpoint import read_state, recover, safe_load
 
 # 6 images x 4 epochs of a tiny pix2pix, saving after every image so that kills often land inside a save.
 ARGS = ["--model", "pix2pix", "--netG", "resnet_6blocks", "--ngf", "4", "--ndf", "4", "--load_size", "40",
@@ -62,7 +62,9 @@ def test_sigkill_at_random_moments_always_resumes(data, tmp_path):
         time.sleep(moments.uniform(0.0, 1.5))
         process.send_signal(signal.SIGKILL)
         process.wait()
-        # whatever the moment, the last complete save point loads as one consistent set
+        # whatever the moment, the last complete save point loads as one consistent set (loading first finishes or
+        # drops an interrupted save, as train.py and test.py do)
+        recover(str(ck / "run"))
         assert read_state(str(ck / "run"), "latest", ["G", "D"]) is not None
         process = start(data, ck, "--continue_train")
         if attempt < 2:
