@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from options.base_options import BaseOptions
+from options.inference_options import add_tile_options, check_tile_options
 
 
 class TestOptions(BaseOptions):
@@ -20,6 +21,11 @@ class TestOptions(BaseOptions):
         p.add_argument("--eval", action="store_true",
                        help="eval mode at test time (off keeps dropout and batch statistics, as in the pix2pix paper)")
         p.add_argument("--num_test", type=int, default=50, help="how many test images to run")
+        add_tile_options(p)
         p.set_defaults(model="test", serial_batches=True, no_flip=True)  # results follow the input order, unflipped
         p.set_defaults(load_size=p.get_default("crop_size"))
         return p
+
+    def validate(self, opt: argparse.Namespace) -> None:
+        super().validate(opt)
+        check_tile_options(opt, opt.netG)
