@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     options = TestOptions()
     opt = options.parse(argv, save=False)  # --metrics that the model cannot have (e.g. L1 of CycleGAN) stop here
     seed_everything(opt.seed)
-    choose_cudnn_kernels(opt.device, opt.seed, fixed_input_size="scale_width" not in opt.preprocess)
+    fixed_size = opt.preprocess != "none" and "scale_width" not in opt.preprocess  # else each image keeps its size
+    choose_cudnn_kernels(opt.device, opt.seed, fixed_input_size=fixed_size)
     warn_batch_dependence(opt)
     with searched_folders() as image_dirs:  # results are named by their path inside these folders
         dataset = create_dataset(opt)

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from models.base_model import BaseModel, load_networks
+from models.base_model import BaseModel, load_networks, wrap_generators
 from util import checkpoint, distributed, messages
 from util.compilation import CompiledNetwork
 from util.errors import UserError, unknown_name
@@ -70,12 +70,14 @@ def prepare_to_run(model: BaseModel, opt: argparse.Namespace, ddp: bool) -> None
 
 def setup_for_test(model: BaseModel, opt: argparse.Namespace, first_batch: dict[str, Any]) -> None:
     """Ready a model for inference as test.py runs it: parts built from the first batch, the weights of --epoch
-    (or --load_iter) loaded from the run folder, --compile applied, and eval mode with --eval.
+    (or --load_iter) loaded from the run folder, --compile applied, every generator (a network named G...) made to
+    take any image size (and --tile) by wrapping it in a models.inference.Translator, and eval mode with --eval.
     """
     model.data_dependent_initialize(first_batch)
     load_networks(model, os.path.join(opt.checkpoints_dir, opt.name), checkpoint.load_suffix(opt.epoch, opt.load_iter))
     model.setup()
     prepare_to_run(model, opt, ddp=False)
+    wrap_generators(model, opt)
     if opt.eval:
         model.eval()
 

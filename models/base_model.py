@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from models import networks
+from models.inference import Translator
 from util import checkpoint, distributed, messages, precision
 from util.checkpoint import plain_state_dict, unwrap_model
 from util.errors import UserError
@@ -78,6 +79,8 @@ class OriginalReleaseMethods:
         self.setup(getattr(opt, "epoch_count", None) or 1)
         if not self.isTrain or opt.continue_train:
             self._load_run_networks(checkpoint.load_suffix(opt.epoch, opt.load_iter))
+        if not self.isTrain:
+            wrap_generators(self, opt)
 
     def _load_run_networks(self, suffix: str | int) -> None:
         load_networks(self, self.save_dir, suffix)
@@ -168,7 +171,12 @@ class BaseModel(OriginalReleaseMethods, ABC):
         return torch.optim.Adam(params, lr=self.opt.lr, betas=(self.opt.beta1, 0.999), fused=fused)
 
     def check_image_size(self, images: torch.Tensor) -> None:
-        """Reject image sizes the generator cannot take, with the fix."""
+        """In training, reject image sizes the generator cannot take, with the fix. At test time every size is
+        fine: test.py's generators pad each image to their size multiple and crop the output back
+        (models.setup_for_test).
+        """
+        if not self.isTrain:
+            return
         multiple = networks.input_size_multiple(self.opt.netG)
         height, width = images.shape[-2:]
         if height % multiple or width % multiple:
@@ -369,3 +377,13 @@ def load_networks(model: BaseModel, folder: str, suffix: str | int) -> None:
     hints = {name: model.network_options_hint(name) for name in networks}
     name_option = ("G", "--model_suffix") if hasattr(model.opt, "model_suffix") else None
     model.load_network_state_dicts(checkpoint.read_network_weights(folder, suffix, networks, hints, name_option))
+
+
+def wrap_generators(model: BaseModel, opt: argparse.Namespace) -> None:
+    """Make every generator of the model (a network named G, G_A, ...) take images of any size, with test.py's --tile
+    settings, by wrapping it in a models.inference.Translator: at test time only (training crops to fitting sizes).
+    """
+    multiple = networks.input_size_multiple(opt.netG)
+    settings = (getattr(opt, "amp", "off"), getattr(opt, "tile", 0), getattr(opt, "tile_overlap", 32),
+                getattr(opt, "tile_stats", None))  # options of scripts written for the original release lack them
+    model.wrap_networks(lambda name, net: Translator(net, multiple, *settings) if name.startswith("G") else net)

@@ -17,17 +17,24 @@ with any H and W; the result has the same height and width.
   in eval mode, or no norm) are unaffected by the choice. See `default_tile_stats` for the defaults.
 
 The generator's train/eval mode is the caller's choice and is kept; nothing in the generator is changed.
+
+`Translator` wraps a generator so that calling it does all this, on tensors or on PIL images: test.py runs every
+generator of its model through one (models.setup_for_test), and models/translator.py loads one from a run folder.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from torch import nn
 
 from models.norm_statistics import input_statistics_layers, per_sample_statistics, shared_statistics
 from models.tiling import TileGrid, check_tiling
+from util import precision
+from util.checkpoint import unwrap_model
 from util.errors import UserError
+from util.util import image_to_tensor, tensor_to_image
 
 TILE_STATS = ("thumbnail", "tile")
 # Sides are padded to at least this many pixels: a ResNet generator mirrors its quarter-resolution features by one
@@ -138,6 +145,13 @@ def run_tiled(netG: nn.Module, image: torch.Tensor, size_multiple: int, tile: in
     return output.div_(grid.weight_sum().to(image.device))
 
 
+def check_tile_settings(tile: int, tile_overlap: int, tile_stats: str | None, size_multiple: int) -> None:
+    """Reject --tile, --tile_overlap and --tile_stats values that cannot work, with one line each."""
+    check_tiling(tile, tile_overlap, size_multiple)
+    if tile_stats is not None and tile_stats not in TILE_STATS:
+        raise UserError(f"unknown --tile_stats '{tile_stats}'; choose one of: {', '.join(TILE_STATS)}")
+
+
 def translate(netG: nn.Module, images: torch.Tensor, size_multiple: int, tile: int = 0, tile_overlap: int = 32,
               tile_stats: str | None = None, tile_batch_size: int = 4,
               thumbnail_size: int | None = None) -> torch.Tensor:
@@ -149,11 +163,9 @@ def translate(netG: nn.Module, images: torch.Tensor, size_multiple: int, tile: i
     at a time, and a thumbnail of `thumbnail_size` pixels (None = default_thumbnail_size). Runs under
     torch.inference_mode; the output is float32, on the images' device (tiles run on the generator's).
     """
-    check_tiling(tile, tile_overlap, size_multiple)
+    check_tile_settings(tile, tile_overlap, tile_stats, size_multiple)
     if tile_stats is None:
         tile_stats = default_tile_stats(netG)
-    if tile_stats not in TILE_STATS:
-        raise UserError(f"unknown --tile_stats '{tile_stats}'; choose one of: {', '.join(TILE_STATS)}")
     if tile_batch_size < 1:
         raise UserError(f"the tile batch size must be at least 1, got {tile_batch_size}")
     padded, padding = pad_to_multiple(images, size_multiple)
@@ -163,3 +175,59 @@ def translate(netG: nn.Module, images: torch.Tensor, size_multiple: int, tile: i
         outputs = [run_tiled(netG, padded[i:i + 1], size_multiple, tile, tile_overlap, tile_stats, tile_batch_size,
                              thumbnail_size) for i in range(padded.shape[0])]
     return crop_padding(outputs[0] if len(outputs) == 1 else torch.cat(outputs), padding)
+
+
+def input_channels(netG: nn.Module) -> int | None:
+    """The channels of the images `netG` takes: those of its first convolution (None when it has none)."""
+    first = next((m for m in netG.modules() if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)), None)
+    return first.in_channels if first is not None else None
+
+
+class Translator(nn.Module):
+    """A generator that takes images of any size and gives outputs of the same size, with the settings of `translate`.
+
+    Call it with (N, C, H, W) tensors in [-1, 1] (a float32 tensor comes back, on the images' device) or with a PIL
+    image of any mode (a PIL image comes back: "RGB", or "L" for a one-channel generator). `amp` ('off', 'bf16',
+    'fp16') runs the generator under autocast. Its train/eval mode is the generator's: `translator.eval()` turns
+    dropout off and makes batch norm use its running statistics (test.py's --eval).
+
+    The generator is the submodule `_orig_mod` (also `translator.generator`), as in torch.compile's wrapper, so
+    util.checkpoint.unwrap_model finds it and state dicts saved through a Translator stay plain. A compiled generator
+    (--compile) runs compiled on whole images; tiles run its eager module, whose normalisation layers are swapped.
+    """
+
+    def __init__(self, netG: nn.Module, size_multiple: int, amp: str = "off", tile: int = 0, tile_overlap: int = 32,
+                 tile_stats: str | None = None, tile_batch_size: int = 4) -> None:
+        super().__init__()
+        check_tile_settings(tile, tile_overlap, tile_stats, size_multiple)
+        if amp not in precision.AMP_MODES:
+            raise UserError(f"unknown --amp '{amp}'; choose one of: {', '.join(precision.AMP_MODES)}")
+        self._orig_mod = netG
+        self.size_multiple, self.amp = size_multiple, amp
+        self.tile, self.tile_overlap, self.tile_stats, self.tile_batch_size = tile, tile_overlap, tile_stats, \
+            tile_batch_size
+
+    @property
+    def generator(self) -> nn.Module:
+        """The wrapped generator."""
+        return self._orig_mod
+
+    def forward(self, images: torch.Tensor | Image.Image) -> torch.Tensor | Image.Image:
+        if isinstance(images, Image.Image):
+            return self.translate_image(images)
+        net = unwrap_model(self.generator) if self.tile else self.generator
+        with precision.autocast(generator_device(net), self.amp):
+            return translate(net, images, self.size_multiple, self.tile, self.tile_overlap, self.tile_stats,
+                             self.tile_batch_size)
+
+    def translate_image(self, image: Image.Image) -> Image.Image:
+        """The generator's output for a PIL image, as a PIL image of the same size."""
+        channels = input_channels(self.generator) or 3
+        if channels not in (1, 3):
+            raise UserError(f"the generator takes {channels} channels per pixel, but an image has 1 (gray) or 3 (RGB); "
+                            "give it tensors instead")
+        output = self(image_to_tensor(image, channels))
+        if output.shape[1] not in (1, 3):
+            raise UserError(f"the generator gives {output.shape[1]} channels per pixel, not an image (1 or 3 "
+                            "channels); a colorization model's output needs its input's lightness: use test.py")
+        return tensor_to_image(output)

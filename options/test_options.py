@@ -6,6 +6,7 @@ import argparse
 
 import metrics
 from options.base_options import BaseOptions
+from options.inference_options import add_tile_options, check_tile_options
 from util.ranges import Range
 from util.results_page import results_dir
 
@@ -28,12 +29,14 @@ class TestOptions(BaseOptions):
         p.add_argument("--metrics", type=str, default="",
                        help="comma-separated metrics computed on the written results, shown on the results page "
                             f"and saved as metrics.json (from: {', '.join(metrics.metric_names())})")
+        add_tile_options(p)
         p.set_defaults(model="test", serial_batches=True, no_flip=True)  # results follow the input order, unflipped
         p.set_defaults(load_size=p.get_default("crop_size"))
         return p
 
     def validate(self, opt: argparse.Namespace) -> None:
         super().validate(opt)
+        check_tile_options(opt, opt.netG)
         if opt.metrics:
             opt.metrics = self.validate_metrics(opt, "--metrics", opt.metrics, opt.num_test)
 

@@ -164,13 +164,17 @@ def make_opt(dataroot: Path | str = ".", **overrides) -> argparse.Namespace:
 
 # ---------------------------------------------------------------------------------------------------- models
 
-def build_model(root: Path | str, checkpoints: Path | str, *args: str, train: bool = True
-                ) -> tuple[argparse.Namespace, BaseModel]:
+def build_model(root: Path | str, checkpoints: Path | str, *args: str, train: bool = True,
+                save_options: bool = False) -> tuple[argparse.Namespace, BaseModel]:
     """Parse train (or test) options, build the model and set it up as the entry points do (no weights loaded, no
-    data-dependent parts, no DDP): schedules, --channels_last, --compile.
+    data-dependent parts, no DDP): schedules, --channels_last, --compile. With `save_options`, the options are
+    written as the commands write them (train_opt.json in the run folder, test_opt.json next to the results).
     """
+    argv = ["--dataroot", str(root), "--checkpoints_dir", str(checkpoints), *args]
     options = TrainOptions() if train else TestOptions()
-    opt = options.parse(["--dataroot", str(root), "--checkpoints_dir", str(checkpoints), *args])
+    opt = options.parse(argv) if train else options.parse(argv, save=False)
+    if save_options:
+        options.save_options(opt)
     model = create_model(opt)
     model.setup()
     prepare_to_run(model, opt, ddp=False)

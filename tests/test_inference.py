@@ -251,3 +251,23 @@ def test_thumbnail_pass_on_an_eval_batch_norm_generator_changes_nothing() -> Non
 def test_unknown_tile_stats_is_a_user_error() -> None:
     with pytest.raises(UserError, match="--tile_stats 'global'"):
         translate(tiny_resnet(), scene(32), 4, tile=32, tile_overlap=8, tile_stats="global")
+
+
+def test_benchmark_reports_differences_seams_and_backends() -> None:
+    """scripts/benchmark.py's inference measurements, in this process at a tiny scale."""
+    import argparse
+
+    from tests.conftest import load_script
+
+    benchmark = load_script("scripts/benchmark.py")
+    args = argparse.Namespace(weights=None, images=None, tiles_size=64, tile=32, tile_overlap=8, ngf=4,
+                              large_size=48, backend_sizes="32", warmup=0, iters=1)
+    tiles = benchmark.measure_tiles(args)
+    assert tiles["stats_tile"]["mean_levels"] > tiles["stats_thumbnail"]["mean_levels"] > 0
+    assert all(tiles[k]["seam_ratio"] > 0 for k in ("stats_thumbnail", "stats_thumbnail_quarter", "stats_tile"))
+    large = benchmark.measure_large(args)
+    assert large["peak_memory_mb"] > 0 and large["size"] == 48
+    backends = benchmark.measure_backends(args)
+    assert backends["sizes"][32]["max_abs_diff"] < 1e-4
+    assert "onnxruntime" in benchmark.format_measurement(backends)
+    assert "--tile_stats tile" in benchmark.format_measurement(tiles)

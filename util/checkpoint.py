@@ -381,7 +381,9 @@ def missing_weights_message(folder: str, suffix: str | int, name: str,
     pattern = re.compile(rf"^(.+)_net_{re.escape(name)}\.pth$")
     saved = [m.group(1) for f in files if (m := pattern.match(f))]
     if not saved:
-        return (f"no checkpoint '{path}': the run folder has no saved net_{name}; "
+        shown = ", ".join(files[:8]) + (f" and {len(files) - 8} more" if len(files) > 8 else "")
+        holds = f"it holds {shown}" if files else "it is empty" if os.path.isdir(folder) else "it does not exist"
+        return (f"no checkpoint '{path}': the run folder has no saved net_{name} ({holds}); "
                 "check --name and --checkpoints_dir, or train first")
     choices = ", ".join(f"--load_iter {s[5:]}" if s.startswith("iter_") else f"--epoch {s}" for s in saved)
     return f"no checkpoint '{path}'; this run has: {choices}"

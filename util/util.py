@@ -10,8 +10,10 @@ import numpy as np
 import torch
 from PIL import Image
 from torch import nn
+from torchvision.transforms.v2 import functional as F
 
 from util import messages
+from util.image_files import to_8bit
 
 
 def tensor2im(image: torch.Tensor | np.ndarray, imtype: type = np.uint8) -> np.ndarray:
@@ -60,6 +62,36 @@ def save_image(image: np.ndarray, path: str, aspect_ratio: float = 1.0) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def image_to_tensor(image: Image.Image, channels: int) -> torch.Tensor:
+    """A PIL image of any mode as a (1, channels, H, W) float32 tensor in [-1, 1] (`channels` 1: gray, 3: RGB).
+
+    The values are exactly those the datasets give for the same file (util.image_files.to_8bit, then `to_tensor`).
+    """
+    if channels not in (1, 3):
+        raise ValueError(f"an image has 1 (gray) or 3 (RGB) channels, not {channels}")
+    return to_tensor(to_8bit(image).convert("L" if channels == 1 else "RGB"))[None]
+
+
+def to_tensor(image: Image.Image) -> torch.Tensor:
+    """An 8-bit PIL image as a (C, H, W) float32 tensor, 0..255 scaled to [-1, 1] (what every dataset returns)."""
+    tensor = F.to_dtype(F.pil_to_tensor(image), torch.float32, scale=True)
+    channels = tensor.shape[0]
+    return F.normalize(tensor, [0.5] * channels, [0.5] * channels)
+
+
+def tensor_to_image(image: torch.Tensor) -> Image.Image:
+    """A (C, H, W) or (1, C, H, W) tensor in [-1, 1] with 1 or 3 channels as an 8-bit PIL image ("L" or "RGB"),
+    rounded as tensor2im rounds.
+    """
+    if image.dim() == 4:
+        image = image[0]
+    if image.shape[0] not in (1, 3):
+        raise ValueError(f"an image has 1 (gray) or 3 (RGB) channels, not {image.shape[0]}")
+    levels = ((image.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    array = levels.permute(1, 2, 0).numpy()
+    return Image.fromarray(array[..., 0], "L") if array.shape[2] == 1 else Image.fromarray(array, "RGB")
 
 
 # The original release's helpers -------------------------------------------------------------------------------------
