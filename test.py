@@ -45,7 +45,7 @@ def warn_batch_dependence(opt: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     keep_freed_memory()
     options = TestOptions()
-    opt = options.parse(argv, save=False)  # --metrics that the model cannot have (e.g. L1 of CycleGAN) stop here
+    opt = options.parse(argv)  # --metrics that the model cannot have (e.g. L1 of CycleGAN) stop here
     seed_everything(opt.seed)
     fixed_size = opt.preprocess != "none" and "scale_width" not in opt.preprocess  # else each image keeps its size
     choose_cudnn_kernels(opt.device, opt.seed, fixed_input_size=fixed_size)

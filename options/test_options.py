@@ -43,12 +43,3 @@ class TestOptions(BaseOptions):
     def options_folder(self, opt: argparse.Namespace) -> str:
         """Next to the results (<results_dir>/<name>/<phase>_<epoch>), so a read-only checkpoint folder is fine."""
         return results_dir(opt)
-
-    def parse(self, argv: list[str] | None = None, save: bool = True) -> argparse.Namespace:
-        """Parse, validate and print the options and, with `save`, write them as test_opt.txt/.json next to the
-        results (scripts that write no results pass save=False).
-        """
-        opt = super().parse(argv)
-        if save:
-            self.save_options(opt)
-        return opt

@@ -112,7 +112,7 @@ def build_model(case: str, amp: str, compiled: bool, channels_last: bool, device
     argv += ["--compile"] if compiled else []
     argv += ["--channels_last"] if channels_last else []
     with contextlib.redirect_stdout(io.StringIO()):
-        opt = TestOptions().parse(argv, save=False) if case == "inference" else TrainOptions().parse(argv)
+        opt = TestOptions().parse(argv) if case == "inference" else TrainOptions().parse(argv)
         model = create_model(opt)
         model.data_dependent_initialize(batch)
         model.setup()

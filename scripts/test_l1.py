@@ -25,7 +25,7 @@ from util.errors import exit_on_user_error  # noqa: E402
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> None:
     with contextlib.redirect_stdout(io.StringIO()):
-        opt = TestOptions().parse(argv, save=False)  # it writes no results to put them next to
+        opt = TestOptions().parse(argv)
         dataset = create_dataset(opt)
         model = create_model(opt)
         setup_for_test(model, opt, dataset.first_batch())

@@ -172,7 +172,7 @@ def build_model(root: Path | str, checkpoints: Path | str, *args: str, train: bo
     """
     argv = ["--dataroot", str(root), "--checkpoints_dir", str(checkpoints), *args]
     options = TrainOptions() if train else TestOptions()
-    opt = options.parse(argv) if train else options.parse(argv, save=False)
+    opt = options.parse(argv)
     if save_options:
         options.save_options(opt)
     model = create_model(opt)
