@@ -81,6 +81,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--peak", action="store_true",
                    help="also measure this device's best convolution throughput per precision and report how close "
                         "each setting comes to it")
+    p.add_argument("--peak_repeats", type=int, default=8, help="timed calls of each convolution shape for --peak")
     p.add_argument("--weights", default=None,
                    help="tiles: generator weights (.pth; its run's train_opt.json gives the options); random "
                         "resnet_9blocks when omitted")
@@ -320,7 +321,8 @@ def resolve_device(args: argparse.Namespace) -> str:
 def run_peak(amp: str, args: argparse.Namespace) -> dict:
     """Measure the convolution peak for one precision in this process."""
     device = resolve_device(args)
-    return {"case": "peak", "amp": amp, "device": device, "gflops": measure_conv_peak(device, AMP_DTYPES[amp])}
+    gflops = measure_conv_peak(device, AMP_DTYPES[amp], args.peak_repeats)
+    return {"case": "peak", "amp": amp, "device": device, "gflops": gflops}
 
 
 def run_fid_features(amp: str, args: argparse.Namespace) -> dict:
