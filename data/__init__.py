@@ -25,6 +25,7 @@ from util.reproducibility import shared_seed
 __all__ = [
     "PREPROCESS_MODES",
     "BaseDataset",
+    "CustomDatasetDataLoader",
     "DatasetLoader",
     "create_dataset",
     "dataset_modes",
@@ -59,9 +60,9 @@ def get_option_setter(name: str) -> Callable[[argparse.ArgumentParser, bool], ar
     return find_dataset_using_name(name).modify_commandline_options
 
 
-def create_dataset(opt: argparse.Namespace) -> DatasetLoader:
-    """Build the dataset chosen by `opt.dataset_mode` wrapped in a DatasetLoader."""
-    return DatasetLoader(opt)
+def create_dataset(opt: argparse.Namespace, shared: bool = True) -> DatasetLoader:
+    """Build the dataset chosen by `opt.dataset_mode` wrapped in a DatasetLoader (see there for `shared`)."""
+    return DatasetLoader(opt, shared)
 
 
 class DatasetLoader:
@@ -70,15 +71,20 @@ class DatasetLoader:
     The data of an epoch is a pure function of (seed, epoch) (see data/sampling.py): the seed is --seed, or drawn
     from torch's generator when not given; the training state saves it. `position` counts the batches of the
     current epoch delivered so far, so a resumed run can start where it stopped (`set_epoch(epoch, start)`).
+
+    Inside a process group the processes share each epoch (`shared`, the default). With shared=False this process
+    alone reads all of it, without talking to the others (e.g. the held-out split that the main process evaluates),
+    and the seed is --seed or 0: nothing is drawn from the global generators.
     """
 
-    def __init__(self, opt: argparse.Namespace) -> None:
+    def __init__(self, opt: argparse.Namespace, shared: bool = True) -> None:
         self.opt = opt
+        self.shared = shared
         self.dataset = find_dataset_using_name(opt.dataset_mode)(opt)
         messages.info(f"dataset [{type(self.dataset).__name__}] was created with {len(self.dataset)} images")
         workers = int(opt.num_threads)
-        seed = shared_seed(opt.seed)
-        order = self.distributed_sampler(seed)
+        seed = shared_seed(opt.seed) if shared else opt.seed or 0
+        order = self.distributed_sampler(seed) if shared else None
         if order is None:
             order = EpochOrder(len(self.dataset), not opt.serial_batches, seed)
         self.sampler = ResumableSampler(order, seed)
@@ -115,7 +121,7 @@ class DatasetLoader:
         """Yield batches until max_dataset_size samples were delivered."""
         try:
             # Every process reads its own batches; max_dataset_size counts the samples of all of them together.
-            per_step = self.opt.batch_size * distributed.get_world_size()
+            per_step = self.opt.batch_size * (distributed.get_world_size() if self.shared else 1)
             for batch, bad_images in self.dataloader:
                 if self.position * per_step >= self.opt.max_dataset_size:
                     break
@@ -161,6 +167,20 @@ class DatasetLoader:
             if bad.path not in self.reported_bad_images:
                 self.reported_bad_images.add(bad.path)
                 messages.warn(f"skipping unreadable image '{bad.path}' ({bad.reason})")
+
+
+class CustomDatasetDataLoader(DatasetLoader):
+    """The original release's name for the loader, with its `load_data()`; deprecated: `create_dataset(opt)` returns
+    the same DatasetLoader.
+    """
+
+    def __init__(self, opt: argparse.Namespace) -> None:
+        messages.deprecated("data.CustomDatasetDataLoader(opt)", "data.create_dataset(opt)")
+        super().__init__(opt)
+
+    def load_data(self) -> CustomDatasetDataLoader:
+        """The loader itself (the original's create_dataset returned this)."""
+        return self
 
 
 def _unwrap_worker_error(err: UserError) -> UserError:

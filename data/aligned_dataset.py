@@ -6,8 +6,11 @@ import argparse
 import os
 from typing import Any
 
+from PIL import Image
+
 from data.base_dataset import BaseDataset, get_params, get_transform
 from data.image_folder import BadImageError, load_image, make_dataset
+from util import messages
 
 
 class AlignedDataset(BaseDataset):
@@ -31,15 +34,7 @@ class AlignedDataset(BaseDataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         """Load pair `index`, split it into A and B and preprocess both identically."""
         path = self.AB_paths[index]
-        AB = load_image(path)
-        w, h = AB.size
-        if w % 2:
-            raise BadImageError(
-                f"image '{path}' has odd width {w}; an aligned image must be two equal halves (A|B) side by side", path
-            )
-        half = w // 2
-        A = AB.crop((0, 0, half, h))
-        B = AB.crop((half, 0, w, h))
+        A, B = split_pair(load_image(path), path, odd_width_ok=not getattr(self.opt, "isTrain", True))
         params = get_params(self.opt, A.size)
         A_transform = get_transform(self.opt, params, grayscale=self.input_nc == 1)
         B_transform = get_transform(self.opt, params, grayscale=self.output_nc == 1)
@@ -48,3 +43,22 @@ class AlignedDataset(BaseDataset):
     def __len__(self) -> int:
         """Number of A|B images."""
         return len(self.AB_paths)
+
+
+def split_pair(AB: Image.Image, path: str, odd_width_ok: bool = False) -> tuple[Image.Image, Image.Image]:
+    """The left (A) and right (B) halves of an A|B image, split at column width // 2.
+
+    Training refuses an odd width (BadImageError: the halves would differ by a column). At test time
+    (`odd_width_ok`) such an image is split the same way, so B keeps the extra column, and each half keeps its size:
+    test.py's outputs have the size of their input half.
+    """
+    w, h = AB.size
+    if w % 2:
+        if not odd_width_ok:
+            raise BadImageError(
+                f"image '{path}' has odd width {w}; an aligned image must be two equal halves (A|B) side by side", path
+            )
+        messages.warn(f"'{path}' has odd width {w}: A is its left {w // 2} columns, B the other {w - w // 2} "
+                      "(shown once; other images may be odd too)", once="odd aligned width")
+    half = w // 2
+    return AB.crop((0, 0, half, h)), AB.crop((half, 0, w, h))

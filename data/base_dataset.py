@@ -2,7 +2,9 @@
 
 `opt.preprocess` is read by substring, as in the original release: 'resize' resizes to load_size x load_size,
 'scale_width' scales the width to load_size (height keeps the aspect ratio but is at least crop_size), 'crop'
-crops crop_size x crop_size, and 'none' only rounds both sides to a multiple of 4 so the networks can process them.
+crops crop_size x crop_size, and 'none' keeps the image's size: in training it only rounds both sides to a multiple
+of 4 so the networks can process them; at test time (opt.isTrain False) it changes nothing, as test.py's generators
+pad each image to the size they need and crop their output back to the input's size (models/inference.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from torchvision.transforms.v2 import functional as F
 
 from util import messages
 from util.errors import UserError
+from util.util import to_tensor
 
 PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")  # --preprocess
 SIZE_MULTIPLE = 4
@@ -92,7 +95,7 @@ def get_transform(
             steps.append(partial(_random_crop, size=opt.crop_size))
         else:
             steps.append(partial(_crop, pos=params["crop_pos"], size=opt.crop_size))
-    if opt.preprocess == "none":
+    if opt.preprocess == "none" and getattr(opt, "isTrain", True):
         steps.append(partial(_round_to_multiple, base=SIZE_MULTIPLE, method=method))
     if not opt.no_flip:
         if params is None:
@@ -150,6 +153,4 @@ def _random_flip(img: Image.Image) -> Image.Image:
 
 
 def _to_tensor(img: Image.Image) -> torch.Tensor:
-    tensor = F.to_dtype(F.pil_to_tensor(img), torch.float32, scale=True)
-    channels = tensor.shape[0]
-    return F.normalize(tensor, [0.5] * channels, [0.5] * channels)
+    return to_tensor(img)

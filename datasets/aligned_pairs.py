@@ -9,13 +9,12 @@ from concurrent.futures import ProcessPoolExecutor
 from PIL import Image
 
 from util.errors import UserError
-
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".tif", ".tiff", ".webp")
+from util.image_files import is_image_file, to_8bit
 
 
 def image_names(folder: str) -> list[str]:
     """Image file names directly in folder, sorted."""
-    return sorted(n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS))
+    return sorted(n for n in os.listdir(folder) if is_image_file(n))
 
 
 def name_list(names: list[str], limit: int = 10) -> str:
@@ -26,10 +25,12 @@ def name_list(names: list[str], limit: int = 10) -> str:
 def combine(job: tuple[str, str, str]) -> str | None:
     """Write A|B (A left, B right) to out_path; return an error message instead when the sizes differ."""
     path_a, path_b, out_path = job
-    with Image.open(path_a) as a, Image.open(path_b) as b:
-        if a.size != b.size:
-            return f"{path_a} is {a.size[0]}x{a.size[1]} but {path_b} is {b.size[0]}x{b.size[1]}"
-        mode = a.mode if a.mode == b.mode and a.mode in ("L", "RGB") else "RGB"
+    with Image.open(path_a) as file_a, Image.open(path_b) as file_b:
+        if file_a.size != file_b.size:
+            return (f"{path_a} is {file_a.size[0]}x{file_a.size[1]} but {path_b} is "
+                    f"{file_b.size[0]}x{file_b.size[1]}")
+        a, b = to_8bit(file_a), to_8bit(file_b)  # 8-bit L or RGB
+        mode = a.mode if a.mode == b.mode else "RGB"
         pair = Image.new(mode, (a.width * 2, a.height))
         pair.paste(a.convert(mode), (0, 0))
         pair.paste(b.convert(mode), (a.width, 0))

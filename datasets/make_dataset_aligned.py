@@ -28,6 +28,18 @@ def pair_key(name: str, side: str) -> str:
     return stem[:-2] if stem.endswith(f"_{side}") else stem
 
 
+def by_pair_key(folder: str, side: str) -> dict[str, str]:
+    """Image names of `folder` by pair key; names that would share a key (y.png and y.jpg) raise UserError."""
+    groups: dict[str, list[str]] = {}
+    for name in image_names(folder):
+        groups.setdefault(pair_key(name, side), []).append(name)
+    clashes = [" and ".join(names) for names in groups.values() if len(names) > 1]
+    if clashes:
+        raise UserError(f"images in {folder} would pair under one name: {name_list(clashes)}; rename or remove "
+                        "all but one of each")
+    return {key: names[0] for key, names in groups.items()}
+
+
 def plan(root: str) -> list[tuple[str, str, str]]:
     """Every (A path, B path, output path) of every phase, after checking that each image has a counterpart."""
     if not os.path.isdir(root):
@@ -38,8 +50,7 @@ def plan(root: str) -> list[tuple[str, str, str]]:
         raise UserError(f"{root} has no <phase>A/ and <phase>B/ folder pair (e.g. trainA/ and trainB/)")
     for phase in phases:
         dir_a, dir_b = os.path.join(root, phase + "A"), os.path.join(root, phase + "B")
-        by_key_a = {pair_key(n, "A"): n for n in image_names(dir_a)}
-        by_key_b = {pair_key(n, "B"): n for n in image_names(dir_b)}
+        by_key_a, by_key_b = by_pair_key(dir_a, "A"), by_pair_key(dir_b, "B")
         lonely = sorted(set(by_key_a) ^ set(by_key_b))
         if lonely:
             names = [os.path.join(phase + "A", by_key_a[k]) if k in by_key_a

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from metrics.base import MetricFamily, MetricInfo, MetricSettings, to_uint8
 from metrics.evaluator import Evaluator
-from metrics.folders import Evaluation, evaluate_folders, evaluate_results, results_images
+from metrics.folders import RESULTS_PAIR, Evaluation, evaluate_folders, evaluate_results, results_images
+from metrics.inception_metrics import check_set_sizes
 from metrics.registry import (
     default_metric_names,
     metric_info,
@@ -22,14 +23,16 @@ from metrics.registry import (
     parse_metric_names,
     refuse_paired,
 )
-from metrics.report import evaluation_record, format_table, write_json
+from metrics.report import evaluation_record, format_table, table_rows, write_json
 
 __all__ = [
+    "RESULTS_PAIR",
     "Evaluation",
     "Evaluator",
     "MetricFamily",
     "MetricInfo",
     "MetricSettings",
+    "check_set_sizes",
     "default_metric_names",
     "evaluate_folders",
     "evaluate_results",
@@ -41,6 +44,7 @@ __all__ = [
     "parse_metric_names",
     "refuse_paired",
     "results_images",
+    "table_rows",
     "to_uint8",
     "write_json",
 ]

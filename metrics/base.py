@@ -55,6 +55,11 @@ class MetricFamily:
         self.names = list(names)
         self.settings = settings
 
+    @property
+    def paired(self) -> bool:
+        """Whether some of this family's requested metrics compare each generated image with its own target."""
+        return any(self.metrics[name].paired for name in self.names)
+
     def add(self, fake: torch.Tensor | None, real: torch.Tensor | None) -> None:
         """Take in a batch of generated images, real images, or aligned pairs of both."""
         raise NotImplementedError
@@ -64,7 +69,8 @@ class MetricFamily:
         raise NotImplementedError
 
     def reset(self, keep_real: bool = False) -> None:
-        """Forget the added images; with keep_real, a family that sees the real set as a whole may keep it."""
+        """Forget the added images; with keep_real, an unpaired family keeps what it took from the real set (e.g.
+        FID's reference features) and is given no real images until the next reset without keep_real."""
         raise NotImplementedError
 
 

@@ -24,39 +24,53 @@ class Evaluator:
     the generated and the real set may be added separately and differ in size. `unpaired_reason` (why the images
     have no aligned targets) refuses paired metrics with that reason.
 
+    With `skip_unavailable`, a metric family whose networks cannot be loaded (weights neither on disk nor
+    downloadable) is left out instead of stopping; `skipped` then holds one line per family saying why.
+
     Building and running it leaves torch's random generators as they were, so evaluating during training does not
     change the training run.
     """
 
     def __init__(self, names: str | Iterable[str], settings: MetricSettings | None = None,
-                 unpaired_reason: str | None = None) -> None:
+                 unpaired_reason: str | None = None, skip_unavailable: bool = False) -> None:
         self.names = parse_metric_names(names)
         refuse_paired(self.names, unpaired_reason)
         self.settings = settings or MetricSettings()
-        self.paired = bool(paired_names(self.names))
+        self.skipped: list[str] = []
         chosen: dict[type[MetricFamily], list[str]] = {}
         for name in self.names:
             chosen.setdefault(families()[name], []).append(name)
+        self.families: list[MetricFamily] = []
         with torch.random.fork_rng(devices=[]):  # building networks draws their (overwritten) initial weights
-            self.families = [family(family_names, self.settings) for family, family_names in chosen.items()]
+            for family, family_names in chosen.items():
+                try:
+                    self.families.append(family(family_names, self.settings))
+                except UserError as err:
+                    if not skip_unavailable:
+                        raise
+                    self.skipped.append(f"left out {', '.join(family_names)}: {err}")
+                    self.names = [name for name in self.names if name not in family_names]
+        self.paired = bool(paired_names(self.names))
         self.num_fake = self.num_real = 0
         self.real_kept = False
 
     def add(self, fake: ImageBatch | None = None, real: ImageBatch | None = None) -> None:
         """Add a batch of generated images, of real images, or of aligned (generated, target) pairs.
 
-        After reset(keep_real=True), real images are ignored: the real set is the one already added.
+        After reset(keep_real=True), the unpaired metrics (FID, KID) ignore real images: their real set is the one
+        already added. Paired metrics always take each batch's targets.
         """
         fake_batch = None if fake is None else to_uint8(fake)
-        real_batch = None if real is None or self.real_kept else to_uint8(real)
+        real_batch = None if real is None else to_uint8(real)
         if self.paired:
             if fake_batch is None or real_batch is None:
                 raise ValueError(f"{', '.join(paired_names(self.names))} need each generated image with its target")
             check_same_size(fake_batch, real_batch)
         for family in self.families:
-            family.add(fake_batch, real_batch)
+            family.add(fake_batch, None if self.real_kept and not family.paired else real_batch)
         self.num_fake += 0 if fake_batch is None else len(fake_batch)
-        self.num_real += 0 if real_batch is None else len(real_batch)
+        if not self.real_kept:
+            self.num_real += 0 if real_batch is None else len(real_batch)
 
     def compute(self) -> dict[str, float]:
         """Every requested metric (in the order asked) over the images added since the last reset."""
@@ -69,12 +83,12 @@ class Evaluator:
         return dict(sorted(values.items(), key=lambda item: order.get(item[0].split("_")[0], len(order))))
 
     def reset(self, keep_real: bool = False) -> None:
-        """Forget the added images. keep_real (unpaired metrics only) keeps the real set, e.g. FID's reference
-        features, and ignores the real images of later add() calls; paired metrics always take both anew.
+        """Forget the added images. keep_real keeps the real set of the unpaired metrics (FID's reference
+        features, say) and ignores their real images in later add() calls; paired metrics always take both anew.
         """
-        self.real_kept = keep_real and not self.paired and self.num_real > 0
+        self.real_kept = keep_real and self.num_real > 0
         for family in self.families:
-            family.reset(keep_real=self.real_kept)
+            family.reset(keep_real=self.real_kept and not family.paired)
         self.num_fake = 0
         if not self.real_kept:
             self.num_real = 0

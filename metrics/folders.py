@@ -6,7 +6,7 @@ need both images of a pair at one size (a mismatch is refused, naming both files
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,13 +15,13 @@ from PIL import Image
 
 from metrics.base import MetricSettings
 from metrics.evaluator import Evaluator
-from metrics.inception_metrics import check_kid_set_sizes
+from metrics.inception_metrics import check_set_sizes
 from metrics.registry import default_metric_names, paired_names, parse_metric_names, refuse_paired
 from util.errors import UserError
+from util.image_files import IMAGE_EXTENSIONS, is_image_file
 from util.progress import progress_bar
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
-FAKE_SUFFIX, REAL_SUFFIX = "_fake_B", "_real_B"  # how test.py names a generated image and its target
+RESULTS_PAIR = ("fake_B", "real_B")  # the visuals compared by default: test.py saves <stem>_<visual>.png
 CYCLE_SUFFIX = "_rec_A"  # only CycleGAN writes reconstructions: its real_B is not the target of its fake_B
 
 
@@ -35,11 +35,14 @@ class ImageSets:
     unpaired_reason: str | None = None
 
 
-def list_images(folder: Path, what: str) -> list[Path]:
-    """The image files directly in `folder`, sorted; a missing or image-less folder is a UserError."""
+def list_images(folder: Path, what: str, recursive: bool = False) -> list[Path]:
+    """The image files directly in `folder` (or anywhere below it), sorted; a missing or image-less folder is a
+    UserError.
+    """
     if not folder.is_dir():
         raise UserError(f"{what} folder '{folder}' does not exist")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    files = sorted(p for p in found if p.is_file() and is_image_file(p.name))
     if not files:
         raise UserError(f"{what} folder '{folder}' holds no images ({', '.join(IMAGE_EXTENSIONS)})")
     return files
@@ -64,28 +67,38 @@ def pair_by_name(real: Sequence[Path], fake: Sequence[Path]) -> ImageSets:
     return ImageSets([fake_by_stem[s] for s in stems], [real_by_stem[s] for s in stems], paired=True)
 
 
-def results_images(folder: Path) -> ImageSets:
-    """The <stem>_fake_B.png / <stem>_real_B.png pairs of a test.py results folder (or of its images/ folder).
+def results_images(folder: Path, pair: tuple[str, str] = RESULTS_PAIR,
+                   result_names: Collection[str] | None = None) -> ImageSets:
+    """The <name>_fake_B.png / <name>_real_B.png pairs of a test.py results folder (or of its images/ folder),
+    where a name may hold subfolders (a/x_fake_B.png); `pair` names other visuals (e.g. a colorization run's
+    fake_B_rgb and real_B_rgb), `result_names` keeps only those results (e.g. the ones a test run just wrote,
+    not older files in the same folder).
 
-    Every fake_B needs its real_B and the reverse: the first missing partner is refused by name. A CycleGAN run
-    (it writes *_rec_A.png) is unpaired: its fake_B and real_B come from different images, so FID/KID compare the
-    two sets and paired metrics are refused with that reason.
+    Every generated image needs its real partner and the reverse: the first missing partner is refused by name. A
+    CycleGAN run (it writes *_rec_A.png) is unpaired: its fake_B and real_B come from different images, so FID/KID
+    compare the two sets and paired metrics are refused with that reason.
     """
+    fake_suffix, real_suffix = (f"_{visual}" for visual in pair)
     images = folder / "images" if (folder / "images").is_dir() else folder
-    files = list_images(images, "results")
-    fake = {p.stem.removesuffix(FAKE_SUFFIX): p for p in files if p.stem.endswith(FAKE_SUFFIX)}
-    real = {p.stem.removesuffix(REAL_SUFFIX): p for p in files if p.stem.endswith(REAL_SUFFIX)}
+    files = list_images(images, "results", recursive=True)
+    keys = {p: p.relative_to(images).with_suffix("").as_posix() for p in files}
+    fake = {key.removesuffix(fake_suffix): p for p, key in keys.items() if key.endswith(fake_suffix)}
+    real = {key.removesuffix(real_suffix): p for p, key in keys.items() if key.endswith(real_suffix)}
+    if result_names is not None:
+        wanted = set(result_names)
+        fake = {name: path for name, path in fake.items() if name in wanted}
+        real = {name: path for name, path in real.items() if name in wanted}
     if not fake:
-        raise UserError(f"no *{FAKE_SUFFIX}.png images in '{images}'; give a test.py results folder of a model "
+        raise UserError(f"no *{fake_suffix}.png images in '{images}'; give a test.py results folder of a model "
                         "that translates A to B, or two folders (real, generated)")
-    _refuse_missing_partner(fake, real, "generated", images, f"{{stem}}{REAL_SUFFIX}.png")
-    _refuse_missing_partner(real, fake, "real", images, f"{{stem}}{FAKE_SUFFIX}.png")
-    stems = sorted(fake)
+    _refuse_missing_partner(fake, real, "generated", images, f"{{stem}}{real_suffix}.png")
+    _refuse_missing_partner(real, fake, "real", images, f"{{stem}}{fake_suffix}.png")
+    keys = sorted(fake)
     reason = None
     if any(p.stem.endswith(CYCLE_SUFFIX) for p in files):
         reason = (f"'{images}' holds CycleGAN results (*{CYCLE_SUFFIX}.png), whose real_B is an unrelated B "
                   "image, not the target of fake_B")
-    return ImageSets([fake[s] for s in stems], [real[s] for s in stems], paired=reason is None,
+    return ImageSets([fake[k] for k in keys], [real[k] for k in keys], paired=reason is None,
                      unpaired_reason=reason)
 
 
@@ -134,37 +147,50 @@ class Evaluation:
 
 
 def evaluate_folders(real_dir: str | Path, fake_dir: str | Path, names: str | Sequence[str] | None = None,
-                     settings: MetricSettings | None = None, progress: bool = True) -> Evaluation:
-    """Metrics of the generated images in `fake_dir` against the real ones in `real_dir` (default: FID)."""
+                     settings: MetricSettings | None = None, progress: bool = True,
+                     evaluator: Evaluator | None = None) -> Evaluation:
+    """Metrics of the generated images in `fake_dir` against the real ones in `real_dir` (default: FID); with an
+    `evaluator` built beforehand, its metrics.
+    """
     settings = settings or MetricSettings()
-    chosen = parse_metric_names(names) if names else default_metric_names(paired=False)
+    if evaluator is not None:
+        chosen = evaluator.names
+    else:
+        chosen = parse_metric_names(names) if names else default_metric_names(paired=False)
     sets = folder_images(Path(real_dir), Path(fake_dir), chosen)
-    return _evaluate(sets, chosen, settings, str(fake_dir), str(real_dir), progress)
+    return _evaluate(sets, chosen, settings, str(fake_dir), str(real_dir), progress, evaluator)
 
 
 def evaluate_results(results_dir: str | Path, names: str | Sequence[str] | None = None,
                      settings: MetricSettings | None = None, progress: bool = True,
-                     unpaired_reason: str | None = None) -> Evaluation:
-    """Metrics of a test.py results folder: its *_fake_B.png against its *_real_B.png.
+                     unpaired_reason: str | None = None, pair: tuple[str, str] = RESULTS_PAIR,
+                     evaluator: Evaluator | None = None, result_names: Collection[str] | None = None
+                     ) -> Evaluation:
+    """Metrics of a test.py results folder: its *_fake_B.png against its *_real_B.png (or the visuals `pair` names).
 
     Default metrics: FID, L1 and PSNR for paired results (pix2pix), FID for unpaired ones: CycleGAN's (found by
-    their *_rec_A.png) or any run for which the caller gives `unpaired_reason` (e.g. test.py, from its options).
+    their *_rec_A.png) or any run for which the caller gives `unpaired_reason` (e.g. test.py, from its model).
+    An `evaluator` built beforehand (test.py builds it before inference, so missing weights stop it early) is used
+    with its own metric names instead of building one. `result_names` limits the images as in `results_images`.
     """
     settings = settings or MetricSettings()
-    sets = results_images(Path(results_dir))
+    sets = results_images(Path(results_dir), pair, result_names)
     if unpaired_reason:
         sets.paired, sets.unpaired_reason = False, unpaired_reason
-    chosen = parse_metric_names(names) if names else default_metric_names(paired=sets.paired)
+    if evaluator is not None:
+        chosen = evaluator.names
+    else:
+        chosen = parse_metric_names(names) if names else default_metric_names(paired=sets.paired)
     where = str(sets.fake[0].parent)
-    return _evaluate(sets, chosen, settings, f"{where}/*{FAKE_SUFFIX}.png", f"{where}/*{REAL_SUFFIX}.png", progress)
+    return _evaluate(sets, chosen, settings, f"{where}/*_{pair[0]}.png", f"{where}/*_{pair[1]}.png", progress,
+                     evaluator)
 
 
 def _evaluate(sets: ImageSets, names: list[str], settings: MetricSettings, fake: str, real: str,
-              progress: bool) -> Evaluation:
+              progress: bool, evaluator: Evaluator | None = None) -> Evaluation:
     refuse_paired(names, sets.unpaired_reason)
-    if "kid" in names:  # before loading any network
-        check_kid_set_sizes(len(sets.fake), len(sets.real), settings.kid_subset_size)
-    evaluator = Evaluator(names, settings)
+    check_set_sizes(names, len(sets.fake), len(sets.real), settings)  # before loading any network
+    evaluator = evaluator or Evaluator(names, settings)
     values = evaluate_files(evaluator, sets, settings.batch_size, progress)
     return Evaluation(values, names, fake, real, len(sets.fake), len(sets.real), paired=evaluator.paired)
 

@@ -4,7 +4,9 @@ Everything that defines the numbers is torch-fidelity's: its Inception-v3 (the T
 features match the reference implementation), its resizing (each uint8 image, at its saved resolution, is resized
 to 299x299 with TensorFlow 1.x's bilinear interpolation inside the network), the 2048-d pool features, its Fréchet
 distance and its KID (unbiased MMD with the cubic polynomial kernel, averaged over random subsets; mean and std).
-This module feeds it batches, optionally under autocast, and keeps the features.
+This module feeds it batches, optionally under autocast, and keeps the features. One step is ours: for sets of
+fewer than 2048 images the Fréchet distance is computed exactly from small matrices (`frechet_distance_low_rank`),
+which takes milliseconds where torch-fidelity's 2048x2048 eigen-decomposition takes seconds.
 """
 
 from __future__ import annotations
@@ -96,15 +98,48 @@ class InceptionFeatures:
 
 
 def frechet_distance(fake: torch.Tensor, real: torch.Tensor) -> float:
-    """FID from two (N, D) feature sets: torch-fidelity's statistics (mean, covariance) and Fréchet distance."""
-    from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics, fid_statistics_to_metric
+    """FID from two (N, D) feature sets, in float64.
 
+    When either set has fewer images than features (N < 2048 for Inception: the usual case for a test split or
+    an evaluation during training), the covariances have low rank and `frechet_distance_low_rank` computes the
+    same distance exactly from small matrices, in a fraction of a second. Otherwise torch-fidelity's statistics
+    (mean, covariance) and distance (eigenvalues of the product of the two DxD covariances) are used as they are.
+    """
     for name, features in (("generated", fake), ("real", real)):
         if len(features) < 2:
             raise UserError(f"FID needs at least 2 images in each set; the {name} set has {len(features)}")
+    if min(len(fake), len(real)) < fake.shape[1]:
+        return frechet_distance_low_rank(fake, real)
+    return frechet_distance_full(fake, real)
+
+
+def frechet_distance_full(fake: torch.Tensor, real: torch.Tensor) -> float:
+    """torch-fidelity's FID: statistics of each set, then the distance with a DxD eigen-decomposition."""
+    from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics, fid_statistics_to_metric
+
     stats_fake = fid_features_to_statistics(fake.double())
     stats_real = fid_features_to_statistics(real.double())
     return float(fid_statistics_to_metric(stats_fake, stats_real, verbose=False)[KEY_METRIC_FID])
+
+
+def frechet_distance_low_rank(fake: torch.Tensor, real: torch.Tensor) -> float:
+    """The Fréchet distance |mu_f - mu_r|^2 + tr(S_f) + tr(S_r) - 2 tr((S_f S_r)^(1/2)) without DxD matrices.
+
+    With F (n x D) and R (m x D) the centred features, S_f = F'F / (n-1) and S_r = R'R / (m-1). The nonzero
+    eigenvalues of S_f S_r are those of (F R')(F R')' / ((n-1)(m-1)) (a cyclic permutation of the product), that
+    is the squared singular values of F R' / sqrt((n-1)(m-1)). So tr((S_f S_r)^(1/2)) is the sum of those singular
+    values: an n x m matrix instead of a DxD square root, exact for any n and m, cheapest when they are below D.
+    """
+    f = fake.double()
+    r = real.double()
+    mean_f, mean_r = f.mean(dim=0), r.mean(dim=0)
+    f = f - mean_f
+    r = r - mean_r
+    n, m = len(f), len(r)
+    trace_f = f.square().sum() / (n - 1)
+    trace_r = r.square().sum() / (m - 1)
+    trace_sqrt_product = torch.linalg.svdvals(f @ r.T).sum() / ((n - 1) * (m - 1)) ** 0.5
+    return float((mean_f - mean_r).square().sum() + trace_f + trace_r - 2 * trace_sqrt_product)
 
 
 def kernel_inception_distance(fake: torch.Tensor, real: torch.Tensor, subset_size: int, subsets: int,
@@ -125,6 +160,15 @@ def check_kid_set_sizes(num_fake: int, num_real: int, subset_size: int) -> None:
         which = "generated" if num_fake <= num_real else "real"
         raise UserError(f"KID draws subsets of --kid_subset_size {subset_size} images, but the {which} set has only "
                         f"{smallest}; lower --kid_subset_size to at most {smallest} or evaluate more images")
+
+
+def check_set_sizes(names: Sequence[str], num_fake: int, num_real: int, settings: MetricSettings) -> None:
+    """Refuse, before any image is processed, set sizes that FID (2 per set) or KID (a subset) cannot use."""
+    if "fid" in names and min(num_fake, num_real) < 2:
+        which = "generated" if num_fake <= num_real else "real"
+        raise UserError(f"FID needs at least 2 images in each set; the {which} set has {min(num_fake, num_real)}")
+    if "kid" in names:
+        check_kid_set_sizes(num_fake, num_real, settings.kid_subset_size)
 
 
 class InceptionMetrics(MetricFamily):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
-import kornia
 import torch
 from torch import nn
 
@@ -69,11 +68,15 @@ def l1_levels(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
 
 def psnr(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     """Per-image PSNR (dB, peak 255) of two uint8 batches."""
+    import kornia  # imported when used: listing the metric names (e.g. for --help) stays quick
+
     return torch.stack([kornia.metrics.psnr(f.double(), r.double(), 255.0) for f, r in zip(fake, real, strict=True)])
 
 
 def ssim(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     """Per-image SSIM of two uint8 batches (see the module docstring for the settings)."""
+    import kornia
+
     if min(fake.shape[2:]) < SSIM_WINDOW:
         raise UserError(f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels, got "
                         f"{fake.shape[3]}x{fake.shape[2]}")

@@ -1,4 +1,4 @@
-"""Metric values as a text table and as a JSON record (evaluate.py prints and writes them; so will test.py)."""
+"""Metric values as a table (text, or rows for a page) and as a JSON record (evaluate.py and test.py)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ def format_value(value: float) -> str:
     return "inf" if math.isinf(value) else f"{value:.5g}"
 
 
-def format_table(values: dict[str, float]) -> str:
-    """One line per metric: name, value (KID with its std), and which way is better."""
+def table_rows(values: dict[str, float]) -> list[tuple[str, str, str]]:
+    """(name, value, which way is better) per metric; KID's std joins its mean as 'mean ± std'."""
     rows = []
     for name, value in values.items():
         if name.endswith("_std"):
@@ -31,6 +31,12 @@ def format_table(values: dict[str, float]) -> str:
             text += f" ± {format_value(values[name + '_std'])}"
         better = "higher is better" if metric_info(name).higher_is_better else "lower is better"
         rows.append((name, text, better))
+    return rows
+
+
+def format_table(values: dict[str, float]) -> str:
+    """One line per metric: name, value (KID with its std), and which way is better."""
+    rows = table_rows(values)
     width = max(len(row[1]) for row in rows)
     return "\n".join(f"{name:<6} {text:>{width}}   ({better})" for name, text, better in rows)
 

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from models.base_model import BaseModel
+from models.base_model import BaseModel, load_networks, wrap_generators
 from util import checkpoint, distributed, messages
 from util.compilation import CompiledNetwork
 from util.errors import UserError, unknown_name
@@ -53,17 +53,6 @@ def create_model(opt: argparse.Namespace) -> BaseModel:
     return model
 
 
-def load_networks(model: BaseModel, folder: str, suffix: str) -> None:
-    """Load `<suffix>_net_<name>.pth` from `folder` into each of the model's networks.
-
-    Every file is read and checked before any network changes, so a mismatch leaves all of them as they were.
-    """
-    networks = model.networks()
-    hints = {name: model.network_options_hint(name) for name in networks}
-    name_option = ("G", "--model_suffix") if hasattr(model.opt, "model_suffix") else None
-    model.load_network_state_dicts(checkpoint.read_network_weights(folder, suffix, networks, hints, name_option))
-
-
 def prepare_to_run(model: BaseModel, opt: argparse.Namespace, ddp: bool) -> None:
     """Apply --channels_last and --compile to every network and, with `ddp` inside a process group, wrap it in
     DistributedDataParallel. Call it after loading weights, so checkpoints always meet the plain networks.
@@ -81,11 +70,26 @@ def prepare_to_run(model: BaseModel, opt: argparse.Namespace, ddp: bool) -> None
 
 def setup_for_test(model: BaseModel, opt: argparse.Namespace, first_batch: dict[str, Any]) -> None:
     """Ready a model for inference as test.py runs it: parts built from the first batch, the weights of --epoch
-    (or --load_iter) loaded from the run folder, --compile applied, and eval mode with --eval.
+    (or --load_iter) loaded from the run folder, --compile applied, every generator (a network named G...) made to
+    take any image size (and --tile) by wrapping it in a models.inference.Translator, and eval mode with --eval.
     """
     model.data_dependent_initialize(first_batch)
     load_networks(model, os.path.join(opt.checkpoints_dir, opt.name), checkpoint.load_suffix(opt.epoch, opt.load_iter))
     model.setup()
     prepare_to_run(model, opt, ddp=False)
+    wrap_generators(model, opt)
     if opt.eval:
         model.eval()
+
+
+def check_evaluation_pair(model: BaseModel, option: str) -> tuple[str, str]:
+    """The (generated, real) visuals that the metrics of `option` compare (the model's `evaluation_pair`); a model
+    whose visuals do not include them is a UserError saying how to name them.
+    """
+    pair = model.evaluation_pair
+    if pair is None or not set(pair) <= set(model.visual_names):
+        wanted = "its evaluation pair" if pair is None else f"the visuals {pair[0]} and {pair[1]}"
+        raise UserError(f"{option} compares {wanted}, but --model {model.opt.model} shows "
+                        f"{', '.join(model.visual_names)}; set evaluation_pair = (generated, real) to two of "
+                        f"those in {type(model).__name__}")
+    return pair

@@ -6,17 +6,19 @@ attributes named as in `visual_names`. The entry points drive it (see train.py):
 
     model = create_model(opt)                   # builds networks, losses and optimizers
     model.data_dependent_initialize(batch)      # once, on the first batch: parts whose shape depends on the data
-    model.setup(first_epoch)                    # a schedule (and grad scaler) for every optimizer that exists now
+    model.setup(first_epoch)                    # networks onto the device; a schedule (and grad scaler) per optimizer
     model.set_input(batch); model.optimize_parameters()    # each training step
     model.set_input(batch); model.test()                   # each test step
 
 A model knows nothing of files, pages or processes: weights and training state come and go as plain dicts
-(`network_state_dicts`, `load_network_state_dicts`, `state_dict`, `load_state_dict`).
+(`network_state_dicts`, `load_network_state_dicts`, `state_dict`, `load_state_dict`). The one exception is kept
+apart, in `OriginalReleaseMethods`: the original release's file and GPU helpers, for code written for it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -27,14 +29,72 @@ import torch
 from torch import nn
 
 from models import networks
-from util import distributed, messages, precision
+from models.inference import Translator
+from util import checkpoint, distributed, messages, precision
 from util.checkpoint import plain_state_dict, unwrap_model
 from util.errors import UserError
 from util.image_pool import ImagePool
 
 
-class BaseModel(ABC):
+class OriginalReleaseMethods:
+    """Compatibility: the original release's BaseModel helpers that touch files and GPUs, for model files and scripts
+    written for it (README: "Porting code written for the original release").
+
+    They are thin adapters over util.checkpoint. train.py and test.py never call them: they save and load through
+    util.checkpoint and models.load_networks, so a model needs none of these.
+    """
+
+    opt: argparse.Namespace
+    device: torch.device
+    isTrain: bool
+
+    @property
+    def gpu_ids(self) -> list[int]:
+        """The original's list of GPU ids: [the model's GPU], or [] on the CPU (for networks.define_G / init_net)."""
+        return [self.device.index or 0] if self.device.type == "cuda" else []
+
+    @property
+    def save_dir(self) -> str:
+        """The run folder, <checkpoints_dir>/<name>."""
+        return os.path.join(self.opt.checkpoints_dir, self.opt.name)
+
+    def save_networks(self, epoch: str | int) -> None:
+        """Write `<epoch>_net_<name>.pth` for every network into save_dir (main process only), each atomically and
+        without a training state, so --continue_train from them starts the optimizers afresh.
+        """
+        messages.deprecated("BaseModel.save_networks(epoch)", "train.py's save points (util.checkpoint)")
+        if distributed.is_main_process():
+            checkpoint.write_network_files(self.save_dir, epoch, self.network_state_dicts())
+
+    def load_networks(self, epoch: str | int) -> None:
+        """Load `<epoch>_net_<name>.pth` from save_dir into every network, checked and cleaned as test.py does."""
+        messages.deprecated("BaseModel.load_networks(epoch)", "models.load_networks(model, folder, suffix)")
+        self._load_run_networks(epoch)
+
+    def setup_from_options(self, opt: argparse.Namespace) -> None:
+        """What the original's `setup(opt)` did: schedules, then the weights of --epoch / --load_iter when testing or
+        with --continue_train (weights only: the training state is train.py's business).
+        """
+        messages.deprecated("model.setup(opt)", "models.setup_for_test(model, opt, first_batch) in a test script")
+        self.setup(getattr(opt, "epoch_count", None) or 1)
+        if not self.isTrain or opt.continue_train:
+            self._load_run_networks(checkpoint.load_suffix(opt.epoch, opt.load_iter))
+        if not self.isTrain:
+            wrap_generators(self, opt)
+
+    def _load_run_networks(self, suffix: str | int) -> None:
+        load_networks(self, self.save_dir, suffix)
+
+
+class BaseModel(OriginalReleaseMethods, ABC):
     """The shared machinery of all models; subclasses fill in the names, networks and the training step."""
+
+    # What the metrics compare (test.py --metrics, train.py --eval_freq): the visual holding the generated images
+    # and the visual holding real images of the same domain; None for a model that has no such real images.
+    evaluation_pair: tuple[str, str] | None = ("fake_B", "real_B")
+    # Why the real image of a batch is not the target of its generated one, for models that learn from unpaired
+    # data; paired metrics (L1, PSNR, SSIM, LPIPS) are then refused with this reason. None: they are targets.
+    evaluation_unpaired_reason: str | None = None
 
     def __init__(self, opt: argparse.Namespace) -> None:
         self.opt = opt
@@ -92,12 +152,15 @@ class BaseModel(ABC):
         """Move a newly built network to the model's device."""
         return net.to(self.device)
 
-    def set_requires_grad(self, nets: nn.Module | list[nn.Module], requires_grad: bool) -> None:
-        """Freeze or unfreeze networks (the discriminators are frozen during the generator step).
+    def set_requires_grad(self, nets: nn.Module | list[nn.Module | None] | None, requires_grad: bool = False) -> None:
+        """Freeze (the default, as in the original release) or unfreeze networks; None entries are skipped.
 
-        A frozen network also stops synchronising gradients across processes, as it produces none.
+        The discriminators are frozen during the generator step. A frozen network also stops synchronising gradients
+        across processes, as it produces none.
         """
         for net in nets if isinstance(nets, list) else [nets]:
+            if net is None:
+                continue
             for param in net.parameters():
                 param.requires_grad_(requires_grad)
             distributed.set_gradient_sync(net, requires_grad)
@@ -108,7 +171,12 @@ class BaseModel(ABC):
         return torch.optim.Adam(params, lr=self.opt.lr, betas=(self.opt.beta1, beta2), fused=fused)
 
     def check_image_size(self, images: torch.Tensor) -> None:
-        """Reject image sizes the generator cannot take, with the fix."""
+        """In training, reject image sizes the generator cannot take, with the fix. At test time every size is
+        fine: test.py's generators pad each image to their size multiple and crop the output back
+        (models.setup_for_test).
+        """
+        if not self.isTrain:
+            return
         multiple = networks.input_size_multiple(self.opt.netG)
         height, width = images.shape[-2:]
         if height % multiple or width % multiple:
@@ -147,10 +215,19 @@ class BaseModel(ABC):
 
     # running ----------------------------------------------------------------------------------------------------
 
-    def setup(self, first_epoch: int = 1) -> None:
-        """In training, give every optimizer a learning-rate schedule (starting at `first_epoch`) and, under
-        --amp fp16, a grad scaler; then print the networks' sizes.
+    def setup(self, first_epoch: int | argparse.Namespace = 1) -> None:
+        """Move every network to the model's device (one built without a device lands there); in training, give
+        every optimizer a learning-rate schedule (starting at `first_epoch`) and, under --amp fp16, a grad scaler;
+        then print the networks' sizes.
+
+        Called with the options instead, as scripts written for the original release do, it is
+        `setup_from_options(opt)`.
         """
+        if isinstance(first_epoch, argparse.Namespace):
+            self.setup_from_options(first_epoch)
+            return
+        for net in self.networks().values():
+            net.to(self.device)
         if self.isTrain:
             self.schedulers = [networks.get_scheduler(o, self.opt, first_epoch) for o in self.optimizers]
             self.grad_scalers = precision.make_grad_scalers(len(self.optimizers), self.opt.amp, self.device)
@@ -169,6 +246,17 @@ class BaseModel(ABC):
         with torch.inference_mode():
             self.forward()
             self.compute_visuals()
+
+    def evaluation_images(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The (generated, real) images of the current input that the metrics compare, in [-1, 1].
+
+        By default the test-time forward pass and the visuals named by `evaluation_pair`; a model may override it
+        to run only the networks that produce them.
+        """
+        self.test()
+        visuals = self.get_current_visuals()
+        fake, real = self.evaluation_pair
+        return visuals[fake], visuals[real]
 
     def update_learning_rate(self, metric: float | None = None) -> None:
         """Step every scheduler once at the end of an epoch (plateau uses `metric`, the same in every process)."""
@@ -285,3 +373,24 @@ class BaseModel(ABC):
             for scaler, saved in zip(self.grad_scalers, state["grad_scalers"], strict=True):
                 scaler.load_state_dict(saved)
         self.skipped_steps = state["skipped_steps"]
+
+
+def load_networks(model: BaseModel, folder: str, suffix: str | int) -> None:
+    """Load `<suffix>_net_<name>.pth` from `folder` into each of the model's networks.
+
+    Every file is read and checked before any network changes, so a mismatch leaves all of them as they were.
+    """
+    networks = model.networks()
+    hints = {name: model.network_options_hint(name) for name in networks}
+    name_option = ("G", "--model_suffix") if hasattr(model.opt, "model_suffix") else None
+    model.load_network_state_dicts(checkpoint.read_network_weights(folder, suffix, networks, hints, name_option))
+
+
+def wrap_generators(model: BaseModel, opt: argparse.Namespace) -> None:
+    """Make every generator of the model (a network named G, G_A, ...) take images of any size, with test.py's --tile
+    settings, by wrapping it in a models.inference.Translator: at test time only (training crops to fitting sizes).
+    """
+    multiple = networks.input_size_multiple(opt.netG)
+    settings = (getattr(opt, "amp", "off"), getattr(opt, "tile", 0), getattr(opt, "tile_overlap", 32),
+                getattr(opt, "tile_stats", None))  # options of scripts written for the original release lack them
+    model.wrap_networks(lambda name, net: Translator(net, multiple, *settings) if name.startswith("G") else net)

@@ -12,8 +12,11 @@ from util.errors import UserError
 class ColorizationModel(Pix2PixModel):
     """pix2pix from L (1 channel, the `colorization` dataset's A) to ab (2 channels, its B).
 
-    The pages show the gray input and the real and generated colour images, converted back to RGB.
+    The pages show the gray input and the real and generated colour images, converted back to RGB; the metrics
+    compare those two RGB images.
     """
+
+    evaluation_pair = ("fake_B_rgb", "real_B_rgb")
 
     @staticmethod
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:

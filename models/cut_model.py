@@ -60,7 +60,12 @@ class CUTModel(BaseModel):
     dropout, the features of the real images come from the generator's translation pass instead of a second
     pass (they are keys of the loss, which takes no gradient through them), and G(A) and G(B) go through the
     encoder together.
+
+    Metrics judge G: its fake_B against the real B images of the split, as two sets (FID, KID).
     """
+
+    evaluation_unpaired_reason = ("--model cut learns from unpaired images: the real_B of a batch is an unrelated "
+                                  "image of domain B, not the target of its fake_B")
 
     @staticmethod
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:

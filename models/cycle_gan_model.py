@@ -13,6 +13,7 @@ from models import losses, networks
 from models.base_model import BaseModel
 from util.errors import UserError
 from util.image_pool import ImagePool
+from util.option_types import Range
 
 
 class CycleGANModel(BaseModel):
@@ -23,15 +24,22 @@ class CycleGANModel(BaseModel):
       cycle_A, cycle_B   lambda_A * |G_B(G_A(A)) - A|_1 and lambda_B * |G_A(G_B(B)) - B|_1
       idt_A, idt_B       lambda_B * lambda_identity * |G_A(B) - B|_1 and lambda_A * lambda_identity * |G_B(A) - A|_1
       D_A, D_B           each discriminator on real images and on fakes drawn from an image pool, halved
+
+    Metrics judge G_A: its fake_B against the real B images of the split, as two sets (FID, KID).
     """
+
+    evaluation_unpaired_reason = ("--model cycle_gan learns from unpaired images: the real_B of a batch is an "
+                                  "unrelated image of domain B, not the target of its fake_B")
 
     @staticmethod
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:
         parser.set_defaults(no_dropout=True)
         if is_train:
-            parser.add_argument("--lambda_A", type=float, default=10.0, help="weight of cycle loss A -> B -> A")
-            parser.add_argument("--lambda_B", type=float, default=10.0, help="weight of cycle loss B -> A -> B")
-            parser.add_argument("--lambda_identity", type=float, default=0.5,
+            parser.add_argument("--lambda_A", type=Range(float, min=0), default=10.0,
+                                help="weight of cycle loss A -> B -> A")
+            parser.add_argument("--lambda_B", type=Range(float, min=0), default=10.0,
+                                help="weight of cycle loss B -> A -> B")
+            parser.add_argument("--lambda_identity", type=Range(float, min=0), default=0.5,
                                 help="identity loss weight relative to the cycle weights (0 turns it off); "
                                      "0.1 keeps colours close to the input, as for photo <-> painting")
         return parser
@@ -85,6 +93,11 @@ class CycleGANModel(BaseModel):
             self.rec_A = self.netG_B(self.fake_B)
             self.fake_A = self.netG_B(self.real_B)
             self.rec_B = self.netG_A(self.fake_A)
+
+    def evaluation_images(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """G_A's translations and the batch's real B images; only G_A runs (a quarter of `test`)."""
+        with torch.inference_mode(), self.autocast():
+            return self.netG_A(self.real_A), self.real_B
 
     def generator_loss(self) -> torch.Tensor:
         """Adversarial, cycle and identity terms of both generators (the discriminators are frozen)."""

@@ -6,22 +6,22 @@ import torch
 from torch import nn
 
 from models.antialias import BlurDownsample
-from models.norms import conv_bias, get_norm_layer
+from models.norms import NormSpec, norm_layer_and_bias
 
 
 class NLayerDiscriminator(nn.Module):
     """PatchGAN: `n_layers` stride-2 4x4 convolutions, one stride-1 convolution, then a 1-channel score map.
 
     Widths double from ndf up to 8*ndf. With n_layers=3 ('basic') each output cell sees a 70x70 input patch and a
-    256x256 input gives a 30x30 map. Outputs are logits. With `antialias` (the CUT release's default) each stride-2
-    convolution becomes a stride-1 convolution followed (after its norm and LeakyReLU) by a blur-pool
-    (BlurDownsample); a 256x256 input still gives a 30x30 map.
+    256x256 input gives a 30x30 map. Outputs are logits. `norm_layer` is a --norm name or a layer factory. With
+    `antialias` (the CUT release's default) each stride-2 convolution becomes a stride-1 convolution followed (after
+    its norm and LeakyReLU) by a blur-pool (BlurDownsample); a 256x256 input still gives a 30x30 map.
     """
 
-    def __init__(self, input_nc: int, ndf: int = 64, n_layers: int = 3, norm: str = "batch",
+    def __init__(self, input_nc: int, ndf: int = 64, n_layers: int = 3, norm_layer: NormSpec = "batch",
                  antialias: bool = False) -> None:
         super().__init__()
-        norm_layer, bias = get_norm_layer(norm), conv_bias(norm)
+        norm, bias = norm_layer_and_bias(norm_layer)
         stride = 1 if antialias else 2
         layers: list[nn.Module] = [
             nn.Conv2d(input_nc, ndf, kernel_size=4, stride=stride, padding=1),
@@ -35,7 +35,7 @@ class NLayerDiscriminator(nn.Module):
             next_width = ndf * min(2**n, 8)
             layers += [
                 nn.Conv2d(width, next_width, kernel_size=4, stride=stride if downsamples else 1, padding=1, bias=bias),
-                norm_layer(next_width),
+                norm(next_width),
                 nn.LeakyReLU(0.2, inplace=True),
             ]
             if antialias and downsamples:
@@ -75,16 +75,19 @@ def patchgan_min_side(n_layers: int, antialias: bool = False) -> int:
 
 
 class PixelDiscriminator(nn.Module):
-    """1x1 PatchGAN: scores every pixel on its own (widths ndf, 2*ndf, 1); the output has the input's size."""
+    """1x1 PatchGAN: scores every pixel on its own (widths ndf, 2*ndf, 1); the output has the input's size.
 
-    def __init__(self, input_nc: int, ndf: int = 64, norm: str = "batch") -> None:
+    `norm_layer` is a --norm name or a layer factory.
+    """
+
+    def __init__(self, input_nc: int, ndf: int = 64, norm_layer: NormSpec = "batch") -> None:
         super().__init__()
-        norm_layer, bias = get_norm_layer(norm), conv_bias(norm)
+        norm, bias = norm_layer_and_bias(norm_layer)
         self.net = nn.Sequential(
             nn.Conv2d(input_nc, ndf, kernel_size=1),
             nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(ndf, ndf * 2, kernel_size=1, bias=bias),
-            norm_layer(ndf * 2),
+            norm(ndf * 2),
             nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(ndf * 2, 1, kernel_size=1, bias=bias),
         )

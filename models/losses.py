@@ -27,12 +27,16 @@ class GANLoss(nn.Module):
         self.register_buffer("real_label", torch.tensor(target_real_label, dtype=torch.float32))
         self.register_buffer("fake_label", torch.tensor(target_fake_label, dtype=torch.float32))
 
+    def get_target_tensor(self, prediction: torch.Tensor, target_is_real: bool) -> torch.Tensor:
+        """The real or fake label, expanded to the prediction's shape (in float32)."""
+        return (self.real_label if target_is_real else self.fake_label).float().expand_as(prediction)
+
     def forward(self, prediction: torch.Tensor, target_is_real: bool) -> torch.Tensor:
         """Scalar loss for `prediction` judged against the real (True) or fake (False) target."""
         prediction = prediction.float()
         if self.gan_mode == "wgangp":
             return -prediction.mean() if target_is_real else prediction.mean()
-        target = (self.real_label if target_is_real else self.fake_label).float().expand_as(prediction)
+        target = self.get_target_tensor(prediction, target_is_real)
         if self.gan_mode == "vanilla":
             return F.binary_cross_entropy_with_logits(prediction, target)
         return F.mse_loss(prediction, target)
@@ -45,8 +49,15 @@ def gradient_penalty(netD: nn.Module, real: torch.Tensor, fake: torch.Tensor, ki
     x is `real`, `fake` or ('mixed') a per-sample random interpolation between them. Neither input receives
     gradients. Returns a zero scalar when lambda_gp is 0.
     """
+    return gradient_penalty_and_gradients(netD, real, fake, kind, constant, lambda_gp)[0]
+
+
+def gradient_penalty_and_gradients(netD: nn.Module, real: torch.Tensor, fake: torch.Tensor, kind: str = "mixed",
+                                   constant: float = 1.0, lambda_gp: float = 10.0
+                                   ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """`gradient_penalty` and the gradients it penalises, one row per sample (None when lambda_gp is 0)."""
     if lambda_gp == 0:
-        return torch.zeros((), device=real.device)
+        return torch.zeros((), device=real.device), None
     if kind == "real":
         x = real
     elif kind == "fake":
@@ -60,8 +71,9 @@ def gradient_penalty(netD: nn.Module, real: torch.Tensor, fake: torch.Tensor, ki
     score = netD(x).float()
     (grad,) = torch.autograd.grad(score, x, grad_outputs=torch.ones_like(score), create_graph=True)
     # The small constant keeps the norm differentiable where the gradient vanishes.
-    grad_norm = torch.sqrt(grad.flatten(1).float().pow(2).sum(dim=1) + 1e-12)
-    return ((grad_norm - constant) ** 2).mean() * lambda_gp
+    grad = grad.flatten(1)
+    grad_norm = torch.sqrt(grad.float().pow(2).sum(dim=1) + 1e-12)
+    return ((grad_norm - constant) ** 2).mean() * lambda_gp, grad
 
 
 def patch_nce_loss(feat_q: torch.Tensor, feat_k: torch.Tensor, num_images: int, temperature: float = 0.07,

@@ -60,7 +60,12 @@ NORM_LAYERS: dict[str, Callable[[int], nn.Module]] = {
 }
 
 
-def get_norm_layer(norm_type: str) -> Callable[[int], nn.Module]:
+# What the networks accept as their norm: a key of NORM_LAYERS, or (as in the original release) a layer factory
+# `channels -> module` such as nn.BatchNorm2d or get_norm_layer("instance").
+NormSpec = str | Callable[[int], nn.Module]
+
+
+def get_norm_layer(norm_type: str = "instance") -> Callable[[int], nn.Module]:
     """The factory `channels -> normalization module` for a key of NORM_LAYERS."""
     return choose("--norm", norm_type, NORM_LAYERS)
 
@@ -71,3 +76,19 @@ def conv_bias(norm_type: str) -> bool:
     The original release also drops the bias for norm 'none'; here such convolutions keep one.
     """
     return norm_type not in ("batch", "syncbatch")
+
+
+def norm_layer_and_bias(norm: NormSpec) -> tuple[Callable[[int], nn.Module], bool]:
+    """The layer factory for `norm` and whether the convolutions before it get a bias.
+
+    A name, or a factory of NORM_LAYERS (what get_norm_layer returns), follows `conv_bias`. Any other factory follows
+    the original release's rule, so networks built with one keep the original's state-dict layout: a bias only
+    before an InstanceNorm (a class, or a functools.partial of one).
+    """
+    if isinstance(norm, str):
+        return get_norm_layer(norm), conv_bias(norm)
+    for name, factory in NORM_LAYERS.items():
+        if norm is factory:
+            return factory, conv_bias(name)
+    built = norm.func if isinstance(norm, partial) else norm
+    return norm, isinstance(built, type) and issubclass(built, nn.modules.instancenorm._InstanceNorm)

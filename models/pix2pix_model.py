@@ -10,6 +10,7 @@ from torch import nn
 
 from models import losses, networks
 from models.base_model import BaseModel
+from util.option_types import Range
 
 
 class Pix2PixModel(BaseModel):
@@ -20,8 +21,8 @@ class Pix2PixModel(BaseModel):
         parser.set_defaults(norm="batch", netG="unet_256", dataset_mode="aligned")
         if is_train:
             parser.set_defaults(pool_size=0, gan_mode="vanilla")
-            parser.add_argument("--lambda_L1", type=float, default=100.0, help="weight of the L1 loss")
-            parser.add_argument("--lambda_gp", type=float, default=10.0,
+            parser.add_argument("--lambda_L1", type=Range(float, min=0), default=100.0, help="weight of the L1 loss")
+            parser.add_argument("--lambda_gp", type=Range(float, min=0), default=10.0,
                                 help="weight of the gradient penalty (applied with --gan_mode wgangp)")
         return parser
 

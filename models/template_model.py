@@ -12,6 +12,7 @@ What to fill in when you adapt it:
   optimize_parameters         losses, backward passes and optimizer steps for one batch
   data_dependent_initialize   (optional) build parts whose size depends on the data from the first batch
   compute_visuals             (optional) derive extra images to show after forward
+  evaluation_pair             (optional) the generated and real visuals the metrics compare
 """
 
 from __future__ import annotations
@@ -23,17 +24,23 @@ from torch import nn
 
 from models import networks
 from models.base_model import BaseModel
+from util.option_types import Range
 
 
 class TemplateModel(BaseModel):
     """Regress B from A with one generator and an L1 loss."""
+
+    # What --metrics and --eval_freq compare: generated visual, real visual. For a model trained on unpaired data,
+    # also set evaluation_unpaired_reason (see BaseModel) so that paired metrics are refused.
+    evaluation_pair = ("output", "data_B")
 
     @staticmethod
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:
         """Add options and rewrite defaults; `is_train` tells train.py (True) from test.py (False)."""
         parser.set_defaults(dataset_mode="aligned")  # the paired A|B layout; data/template_dataset.py also works
         if is_train:  # options only training needs; test.py rejects them
-            parser.add_argument("--lambda_regression", type=float, default=1.0, help="weight of the L1 loss")
+            parser.add_argument("--lambda_regression", type=Range(float, min=0), default=1.0,
+                                help="weight of the L1 loss")
         return parser
 
     def __init__(self, opt: argparse.Namespace) -> None:

@@ -15,7 +15,10 @@ class TestModel(BaseModel):
 
     The generator loads from <epoch>_net_G<model_suffix>.pth, so `--model_suffix _A` picks G_A of a CycleGAN run;
     `--antialias --antialias_up` build the anti-aliased ResNet generator of CUT weights (--model cut).
+    It has no real images of the output domain, so test.py --metrics cannot judge it.
     """
+
+    evaluation_pair = None
 
     @staticmethod
     def modify_commandline_options(parser: argparse.ArgumentParser, is_train: bool) -> argparse.ArgumentParser:

@@ -8,6 +8,9 @@ One folder: a test.py results folder; each <stem>_fake_B.png is compared with <s
 real_B is not the target of its fake_B, so there FID/KID compare the two sets and paired metrics are refused).
 Two folders: real then generated; paired metrics pair their images by file name.
 Prints a table; writes JSON to --json (for a results folder, by default metrics.json beside index.html).
+--visuals names other visuals of a results folder (a colorization run: fake_B_rgb,real_B_rgb).
+--skip_unavailable leaves out, with a one-line note, the metrics whose weights are neither on this machine nor
+downloadable (the demo scripts use it: L1/PSNR/SSIM always, FID when its weights are there).
 
 FID and KID use torch-fidelity's Inception-v3 on the images at their saved size (the network resizes them to
 299x299 as torch-fidelity defines). Its weights (weights-inception-2015-12-05-6726825d.pth) and LPIPS's AlexNet
@@ -26,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from metrics import (  # noqa: E402
+    RESULTS_PAIR,
+    Evaluator,
     MetricSettings,
     evaluate_folders,
     evaluate_results,
@@ -55,6 +60,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--kid_subsets", type=int, default=100, help="number of KID subsets")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="where the feature networks run (auto: CUDA when present)")
+    p.add_argument("--visuals", default=",".join(RESULTS_PAIR),
+                   help="for a results folder: the visuals compared, generated then real (<stem>_<visual>.png)")
+    p.add_argument("--skip_unavailable", action="store_true",
+                   help="with --metrics: leave out (with a note) the metrics whose network weights cannot be found "
+                        "or downloaded, instead of stopping")
     p.add_argument("--json", default=None, help="write the results to this JSON file")
     p.add_argument("--no_progress", action="store_true", help="no progress bar")
     return p.parse_args(argv)
@@ -78,6 +88,14 @@ def settings_from(args: argparse.Namespace) -> MetricSettings:
                           kid_subsets=args.kid_subsets)
 
 
+def visual_pair(text: str) -> tuple[str, str]:
+    """--visuals 'fake_B,real_B' -> ('fake_B', 'real_B')."""
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise UserError(f"--visuals takes two visual names, generated then real (e.g. fake_B,real_B), got '{text}'")
+    return parts[0], parts[1]
+
+
 def results_root(folder: Path) -> Path:
     """The folder of index.html, given it or its images/ folder."""
     if not (folder / "images").is_dir() and folder.name == "images":
@@ -92,11 +110,21 @@ def main(argv: list[str] | None = None) -> dict:
         raise UserError(f"give one results folder or two folders (real, generated), not {len(args.folders)}")
     settings = settings_from(args)
     progress = not args.no_progress
+    pair = visual_pair(args.visuals)
+    evaluator = None
+    if args.skip_unavailable and args.metrics:
+        evaluator = Evaluator(args.metrics, settings, skip_unavailable=True)
+        for note in evaluator.skipped:
+            print(f"note: {note}")
+        if not evaluator.names:
+            return {}
     if len(args.folders) == 1:
-        evaluation = evaluate_results(args.folders[0], args.metrics, settings, progress)
+        evaluation = evaluate_results(args.folders[0], args.metrics, settings, progress, pair=pair,
+                                      evaluator=evaluator)
         json_path = args.json or str(results_root(Path(args.folders[0])) / "metrics.json")
     else:
-        evaluation = evaluate_folders(args.folders[0], args.folders[1], args.metrics, settings, progress)
+        evaluation = evaluate_folders(args.folders[0], args.folders[1], args.metrics, settings, progress,
+                                      evaluator=evaluator)
         json_path = args.json
     print(f"generated: {evaluation.fake} ({evaluation.num_fake} images)")
     print(f"real:      {evaluation.real} ({evaluation.num_real} images){' [paired]' if evaluation.paired else ''}")

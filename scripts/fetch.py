@@ -5,8 +5,10 @@
 
 Downloads go to a temporary file beside the destination and are moved into place only when complete. Archives
 are checked before anything is extracted: no absolute paths, no `..`, no links or special files pointing out.
-They are extracted into a temporary folder, which replaces DEST_DIR only when extraction succeeded. An existing
-destination is kept unless --force is given. Exit status: 0 done or kept, 1 download or archive failure.
+They are extracted into a temporary folder, which replaces DEST_DIR only when extraction succeeded. macOS metadata
+(`__MACOSX/` folders, `._*` files) is left out. When the archive's top level holds one folder besides hidden entries,
+that folder becomes DEST_DIR whatever its name (a different name is reported). An existing destination is kept
+unless --force is given. Exit status: 0 done or kept, 1 download or archive failure.
 """
 
 from __future__ import annotations
@@ -121,6 +123,35 @@ def extract(archive_path: str, url: str, into: str) -> None:
         raise FetchError(f"the archive from {url} is damaged or incomplete ({err}); run the script again") from None
 
 
+def is_macos_metadata(name: str) -> bool:
+    """`__MACOSX` folders and AppleDouble `._*` files: macOS metadata that archivers add, never data."""
+    return name == "__MACOSX" or name.startswith("._")
+
+
+def drop_macos_metadata(folder: str) -> int:
+    """Delete macOS metadata anywhere under `folder`; return how many entries went."""
+    dropped = 0
+    for root, dirs, files in os.walk(folder):
+        for name in [d for d in dirs if is_macos_metadata(d)]:
+            shutil.rmtree(os.path.join(root, name))
+            dirs.remove(name)
+            dropped += 1
+        for name in [f for f in files if is_macos_metadata(f)]:
+            os.remove(os.path.join(root, name))
+            dropped += 1
+    return dropped
+
+
+def dataset_root(staging: str) -> str | None:
+    """The archive's single top-level folder, ignoring hidden entries (.DS_Store, ...); None when the top level
+    holds files or several folders, in which case it is itself the dataset.
+    """
+    entries = [e for e in os.listdir(staging) if not e.startswith(".")]
+    if len(entries) == 1 and os.path.isdir(os.path.join(staging, entries[0])):
+        return entries[0]
+    return None
+
+
 def fetch_archive(url: str, dest: str, force: bool) -> None:
     """Download, check and extract a dataset archive into dest (its single top folder becomes dest)."""
     dest = os.path.normpath(dest)
@@ -134,9 +165,13 @@ def fetch_archive(url: str, dest: str, force: bool) -> None:
     staging = tempfile.mkdtemp(dir=parent, prefix=f".{name}.extract.")
     try:
         extract(archive, url, staging)
-        entries = os.listdir(staging)
-        single = len(entries) == 1 and os.path.isdir(os.path.join(staging, entries[0]))
-        content = os.path.join(staging, entries[0]) if single else staging
+        dropped = drop_macos_metadata(staging)
+        if dropped:
+            print(f"left out {dropped} macOS metadata entries (__MACOSX, ._*)")
+        top = dataset_root(staging)
+        content = os.path.join(staging, top) if top else staging
+        if top and top != name:
+            print(f"the archive's folder '{top}' is placed at {dest}")
         if os.path.exists(dest):
             old = tempfile.mkdtemp(dir=parent, prefix=f".{name}.old.")
             os.replace(dest, os.path.join(old, name))

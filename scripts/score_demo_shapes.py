@@ -23,7 +23,7 @@ from datasets.make_demo_dataset import true_a_to_b  # noqa: E402
 def score(images: Path) -> tuple[float, float, int]:
     """(error of fake_B, error of the input, number of images) against true_a_to_b(real_A), in 8-bit levels."""
     fake_errors, input_errors = [], []
-    for real_path in sorted(images.glob("*_real_A.png")):
+    for real_path in sorted(images.rglob("*_real_A.png")):
         real = np.asarray(Image.open(real_path)).astype(float)
         fake = np.asarray(Image.open(real_path.with_name(real_path.name.replace("_real_A", "_fake_B")))).astype(float)
         target = true_a_to_b(real)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import importlib.util
 import io
 import os
@@ -38,6 +39,12 @@ REFERENCE = ROOT / "tests" / "reference"
 
 # Tiny networks run far faster on one thread, above all on a busy machine.
 torch.set_num_threads(1)
+
+# `make test` runs the suite in two processes (pytest-xdist, --dist loadfile): each test module stays in one of them,
+# so module-scoped fixtures (a trained run shared by a module's tests) run once. Files that tests install into models/
+# and data/ (`installed`) are guarded by a lock that both processes share.
+USER_FILES_LOCK = ROOT / "tests" / ".user_files.lock"
+_user_files_depth = 0  # how many `installed` blocks of this process are open (the lock is held while any is)
 
 # A tiny pix2pix that trains in seconds on the CPU (unet_128 needs 128-pixel sides).
 TINY_PIX2PIX = ["--model", "pix2pix", "--netG", "unet_128", "--ngf", "8", "--ndf", "8", "--load_size", "128",
@@ -98,6 +105,28 @@ def images_as_tensor(paths) -> torch.Tensor:
     return torch.tensor(arrays).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
+@pytest.fixture(scope="session")
+def weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A --metrics_weights_dir with random-weight Inception-v3 (FID, KID) and AlexNet (LPIPS) files under the
+    libraries' file names: every metric code path runs offline, with values not comparable to published ones.
+    """
+    import torchvision
+
+    from metrics.inception_metrics import inception_url, random_inception
+    from metrics.paired_metrics import alexnet_url
+    from metrics.weights import file_name
+
+    folder = tmp_path_factory.mktemp("metric_weights")
+    torch.save(random_inception(seed=1).state_dict(), folder / file_name(inception_url()))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(2)
+        alexnet = torchvision.models.alexnet().state_dict()
+    # LPIPS uses AlexNet's convolutions only: its classifier is saved as a broadcast zero, a few bytes on disk.
+    alexnet.update({key: torch.zeros(1).expand_as(value) for key, value in alexnet.items() if "classifier" in key})
+    torch.save(alexnet, folder / file_name(alexnet_url()))
+    return folder
+
+
 @pytest.fixture
 def aligned_root(tmp_path: Path) -> Path:
     """A dataroot with train/ (6 pairs) and test/ (3 pairs) of 128x128 aligned images."""
@@ -135,24 +164,36 @@ def make_opt(dataroot: Path | str = ".", **overrides) -> argparse.Namespace:
 
 # ---------------------------------------------------------------------------------------------------- models
 
-def build_model(root: Path | str, checkpoints: Path | str, *args: str, train: bool = True
-                ) -> tuple[argparse.Namespace, BaseModel]:
+def build_model(root: Path | str, checkpoints: Path | str, *args: str, train: bool = True,
+                save_options: bool = False) -> tuple[argparse.Namespace, BaseModel]:
     """Parse train (or test) options, build the model and set it up as the entry points do (no weights loaded, no
-    data-dependent parts, no DDP): schedules, --channels_last, --compile.
+    data-dependent parts, no DDP): schedules, --channels_last, --compile. With `save_options`, the options are
+    written as the commands write them (train_opt.json in the run folder, test_opt.json next to the results).
     """
+    argv = ["--dataroot", str(root), "--checkpoints_dir", str(checkpoints), *args]
     options = TrainOptions() if train else TestOptions()
-    opt = options.parse(["--dataroot", str(root), "--checkpoints_dir", str(checkpoints), *args])
+    opt = options.parse(argv)
+    if save_options:
+        options.save_options(opt)
     model = create_model(opt)
     model.setup()
     prepare_to_run(model, opt, ddp=False)
     return opt, model
 
 
+def assert_state_dict_layout(net: torch.nn.Module, expected: dict) -> None:
+    """`net` has exactly the keys (in order), shapes and parameter count of a reference layout
+    ({"state_dict": {key: shape}, "parameters": count}, as in tests/reference/*state_dicts.json).
+    """
+    shapes = {name: list(t.shape) for name, t in net.state_dict().items()}
+    assert list(shapes) == list(expected["state_dict"])
+    assert shapes == expected["state_dict"]
+    assert sum(p.numel() for p in net.parameters()) == expected["parameters"]
+
+
 def save_weights(model: BaseModel, folder: Path | str, suffix: str = "latest") -> None:
     """Write the model's networks as `<suffix>_net_<name>.pth`, as published weights come (no training state)."""
-    os.makedirs(folder, exist_ok=True)
-    for name, weights in model.network_state_dicts().items():
-        checkpoint.atomic_save(weights, os.path.join(folder, checkpoint.network_file(suffix, name)))
+    checkpoint.write_network_files(str(folder), suffix, model.network_state_dicts())
 
 
 def run_training(root: Path, ck: Path, name: str, args: list[str], stop_after: int = 0,
@@ -187,17 +228,47 @@ def run_training(root: Path, ck: Path, name: str, args: list[str], stop_after: i
 
 
 @contextlib.contextmanager
-def installed_model(name: str) -> Iterator[None]:
-    """Put tests/user_models/<name>_model.py into models/ (as a user adds a model file) for the duration."""
-    target = ROOT / "models" / f"{name}_model.py"
-    shutil.copyfile(ROOT / "tests" / "user_models" / f"{name}_model.py", target)
-    try:
-        yield
-    finally:
-        target.unlink()
-        for cached in (ROOT / "models" / "__pycache__").glob(f"{name}_model.*.pyc"):
-            cached.unlink()
-        sys.modules.pop(f"models.{name}_model", None)
+def user_files_lock() -> Iterator[None]:
+    """Hold the lock on the user files of models/ and data/ (re-entrant within a process)."""
+    global _user_files_depth
+    with open(USER_FILES_LOCK, "a") as lock:
+        if _user_files_depth == 0:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        _user_files_depth += 1
+        try:
+            yield
+        finally:
+            _user_files_depth -= 1
+            if _user_files_depth == 0:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def installed(package: str, file_name: str) -> Iterator[None]:
+    """Put tests/user_models/<file_name> into models/ or data/ (`package`), as a user adds a model or dataset file,
+    for the duration.
+    """
+    target = ROOT / package / file_name
+    with user_files_lock():
+        shutil.copyfile(ROOT / "tests" / "user_models" / file_name, target)
+        try:
+            yield
+        finally:
+            target.unlink()
+            stem = file_name.removesuffix(".py")
+            for cached in (ROOT / package / "__pycache__").glob(f"{stem}.*.pyc"):
+                cached.unlink()
+            sys.modules.pop(f"{package}.{stem}", None)
+
+
+def installed_model(name: str) -> contextlib.AbstractContextManager[None]:
+    """tests/user_models/<name>_model.py installed as models/<name>_model.py (`--model name`)."""
+    return installed("models", f"{name}_model.py")
+
+
+def installed_dataset(name: str) -> contextlib.AbstractContextManager[None]:
+    """tests/user_models/<name>_dataset.py installed as data/<name>_dataset.py (`--dataset_mode name`)."""
+    return installed("data", f"{name}_dataset.py")
 
 
 # ---------------------------------------------------------------------------------------------------- commands

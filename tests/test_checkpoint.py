@@ -9,6 +9,8 @@ import pytest
 import torch
 from torch import nn
 
+from models import networks
+from tests.conftest import run_main, write_noise_images
 from util import checkpoint
 from util.errors import UserError
 
@@ -94,3 +96,82 @@ def test_unwrap_model_strips_compile_wrapper():
     compiled = torch.compile(net)
     assert checkpoint.unwrap_model(compiled) is net
     assert list(checkpoint.unwrap_model(compiled).state_dict()) == ["weight", "bias"]
+
+
+# Old checkpoints: files of the three kinds the original release loads, built here from real networks.
+
+def pre_04_batch_norm(weights: dict) -> dict:
+    """As PyTorch before 0.4 saved a batch-norm network: no num_batches_tracked counters."""
+    return {k: v for k, v in weights.items() if not k.endswith("num_batches_tracked")}
+
+
+def instance_norm_with_statistics(weights: dict, net: nn.Module) -> dict:
+    """As PyTorch before 0.4 saved an InstanceNorm network: running statistics for every InstanceNorm layer."""
+    old = dict(weights)
+    for name, module in net.named_modules():
+        if isinstance(module, nn.InstanceNorm2d):
+            old[f"{name}.running_mean"] = torch.zeros(module.num_features)
+            old[f"{name}.running_var"] = torch.ones(module.num_features)
+    return old
+
+
+def data_parallel(weights: dict) -> dict:
+    """As saved from a network wrapped in DataParallel: every key prefixed with `module.`."""
+    return {f"module.{k}": v for k, v in weights.items()}
+
+
+OLD_KINDS = {
+    "batch norm before 0.4": ("unet_128", "batch", lambda w, net: pre_04_batch_norm(w)),
+    "instance norm with statistics": ("resnet_6blocks", "instance", instance_norm_with_statistics),
+    "DataParallel prefixes": ("unet_128", "batch", lambda w, net: data_parallel(w)),
+    "all three at once": ("unet_128", "batch", lambda w, net: data_parallel(pre_04_batch_norm(w))),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(OLD_KINDS))
+def test_old_checkpoints_load_as_in_the_original(tmp_path, kind):
+    netG, norm, make_old = OLD_KINDS[kind]
+    saved = networks.define_G(3, 3, 4, netG, norm)
+    path = tmp_path / "latest_net_G.pth"
+    # the legacy (pre-1.6, non-zip) serialisation, as old published files have it
+    torch.save(make_old(saved.state_dict(), saved), path, _use_new_zipfile_serialization=False)
+    fresh = networks.define_G(3, 3, 4, netG, norm)
+    fresh.load_state_dict(checkpoint.checked_weights(fresh, str(path), f"--netG {netG} --norm {norm}"), strict=True)
+    x = torch.randn(1, 3, 128, 128)
+    saved.eval(), fresh.eval()
+    assert torch.equal(fresh(x), saved(x))
+    if netG == "unet_128" and kind != "DataParallel prefixes":  # the file had no counters: they start at 0
+        counters = [v for k, v in fresh.state_dict().items() if k.endswith("num_batches_tracked")]
+        assert counters and all(int(c) == 0 for c in counters)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda w: {k: v for k, v in w.items() if k != "model.model.0.weight"}, "missing model.model.0.weight"),
+    (lambda w: {**w, "model.model.0.weight": torch.zeros(4, 3, 3, 3)},
+     "model.model.0.weight has shape [4, 3, 3, 3], network wants [4, 3, 4, 4]"),
+    (lambda w: {k: v for k, v in pre_04_batch_norm(w).items() if not k.endswith("running_var")}, "missing"),
+])
+def test_old_checkpoints_with_real_gaps_are_still_refused(tmp_path, damage, message):
+    net = networks.define_G(3, 3, 4, "unet_128", "batch")
+    path = tmp_path / "latest_net_G.pth"
+    torch.save(data_parallel(damage(net.state_dict())), path)
+    with pytest.raises(UserError) as err:
+        checkpoint.checked_weights(net, str(path), "--netG unet_128 --norm batch")
+    assert message in str(err.value) and "does not fit the network built with --netG unet_128" in str(err.value)
+    assert "num_batches_tracked" not in str(err.value)
+
+
+def test_an_old_pix2pix_checkpoint_runs_in_test_py(tmp_path):
+    """A pre-0.4 DataParallel pix2pix generator file, as some published weights are, through test.py."""
+    root = tmp_path / "facades"
+    write_noise_images(root, 2, size=128)
+    net = networks.define_G(3, 3, 4, "unet_128", "batch", use_dropout=True)
+    (tmp_path / "ck" / "old").mkdir(parents=True)
+    torch.save(data_parallel(pre_04_batch_norm(net.state_dict())), tmp_path / "ck" / "old" / "latest_net_G.pth",
+               _use_new_zipfile_serialization=False)
+    result = run_main("test.py", "--dataroot", str(root), "--name", "old", "--checkpoints_dir", str(tmp_path / "ck"),
+                      "--results_dir", str(tmp_path / "results"), "--model", "test", "--netG", "unet_128",
+                      "--norm", "batch", "--ngf", "4", "--load_size", "128", "--crop_size", "128", "--num_threads",
+                      "0", "--gpu_ids", "-1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(list((tmp_path / "results" / "old" / "test_latest" / "images").glob("*_fake.png"))) == 2

@@ -64,6 +64,23 @@ def test_test_page_has_a_row_per_image(trained):
     assert "wrote 3 results" in test.stdout
 
 
+def test_test_options_go_next_to_the_results(trained, tmp_path):
+    """Published weights often sit on read-only storage: test.py writes nothing into the checkpoint folder."""
+    root, ck, _, _, _ = trained
+    run = ck / "run"
+    before = sorted(p.name for p in run.iterdir())
+    run.chmod(0o555)  # read-only (root writes through it anyway: the listing below is what proves it)
+    try:
+        result = run_main("test.py", *train_args(root, ck, "--results_dir", str(tmp_path), "--num_test", "1"))
+    finally:
+        run.chmod(0o755)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(p.name for p in run.iterdir()) == before and "test_opt.txt" not in before
+    saved = (tmp_path / "run" / "test_latest" / "test_opt.txt").read_text()
+    assert "num_test: 1" in " ".join(saved.split())
+    assert (tmp_path / "run" / "test_latest" / "test_opt.json").is_file()
+
+
 def test_continue_train_and_load_iter(trained, tmp_path):
     root, ck, results, _, _ = trained
     more = run_main("train.py", *train_args(root, ck, "--continue_train", "--epoch", "3", "--epoch_count", "4",
@@ -83,6 +100,7 @@ def test_missing_checkpoint_lists_the_existing_ones(trained, tmp_path):
     root, ck, _, _, _ = trained
     result = run_main("test.py", *train_args(root, ck, "--results_dir", str(tmp_path), "--epoch", "7"))
     assert_user_error(result, "7_net_G.pth", "--epoch 3", "--epoch latest")
+    assert not (tmp_path / "run").exists()  # a failed test.py leaves no results folder (not even its options)
 
 
 def test_checkpoint_of_another_architecture(trained, tmp_path):

@@ -12,6 +12,7 @@ from torch import nn
 from models import networks
 from models.antialias import BlurDownsample, BlurUpsample
 from models.losses import patch_nce_loss
+from tests.conftest import assert_state_dict_layout
 from util.errors import UserError
 
 CUT_REFERENCE = Path(__file__).resolve().parent / "reference" / "cut"
@@ -51,11 +52,7 @@ def build_from_key(key: str) -> nn.Module:
 def test_state_dict_layout_matches_cut_release(key):
     with torch.device("meta"):
         net = build_from_key(key)
-    expected = LAYOUTS[key]
-    shapes = {name: list(t.shape) for name, t in net.state_dict().items()}
-    assert list(shapes) == list(expected["state_dict"])
-    assert shapes == expected["state_dict"]
-    assert sum(p.numel() for p in net.parameters()) == expected["parameters"]
+    assert_state_dict_layout(net, LAYOUTS[key])
 
 
 def test_blur_filters_are_the_binomial_ones():

@@ -77,6 +77,16 @@ def test_make_dataset_aligned(tmp_path):
     assert result.returncode == 2 and "testA/5_A.png" in result.stderr and "testB/6_B.png" in result.stderr
 
 
+def test_make_dataset_aligned_refuses_names_that_would_pair_alike(tmp_path):
+    root = tmp_path / "data"
+    write_images(root / "trainA", ["y.png", "y_A.jpg", "z_A.png"], 16, seed=1)  # both y's would become train/y.*
+    write_images(root / "trainB", ["y_B.png", "z_B.png"], 16, seed=2)
+    result = run_main("datasets/make_dataset_aligned.py", "--dataset-path", str(root))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "y.png and y_A.jpg" in result.stderr and "trainA" in result.stderr
+    assert not (root / "train").exists()
+
+
 def test_prepare_cityscapes(tmp_path):
     for split, city, frames in (("train", "aachen", 2), ("val", "lindau", 1)):
         for i in range(frames):

@@ -32,13 +32,18 @@ def torchrun(nproc: int, script: str, *args: str, timeout: int = 300) -> subproc
 
 
 def save_initial_weights(run_dir: Path, model: str, extra: list[str], root: Path) -> None:
-    """Save one random initialisation as `latest` so that both runs start from the same weights."""
+    """Save one random initialisation as `latest` so that both runs start from the same weights.
+
+    The initialisation is seeded: the two runs' sums differ in rounding, which Adam can blow up for a weight whose
+    gradient happens to be almost zero, so an unseeded one would make the comparison pass or fail by chance.
+    """
     from data import create_dataset
     from models import create_model
     from options.train_options import TrainOptions
 
     opt = TrainOptions().parse(["--dataroot", str(root), "--name", run_dir.name, "--model", model,
                                 "--checkpoints_dir", str(run_dir.parent), *TINY, *extra])
+    torch.manual_seed(0)
     network = create_model(opt)
     network.data_dependent_initialize(create_dataset(opt).first_batch())
     save_weights(network, run_dir)
@@ -63,6 +68,12 @@ def bias_cancelled_by_norm(net: nn.Module) -> set[str]:
 
 
 def assert_same_weights(one: Path, two: Path, start: Path, names: dict[str, nn.Module], min_move: float) -> None:
+    """The two runs' weights agree to 1e-5, but for at most 1 in 1000 values.
+
+    The exceptions are Adam's: the runs sum gradients in another order, and a weight whose gradient is zero but for
+    rounding then steps by +lr in one run and -lr in the other. Without the gradient average across processes,
+    most weights would differ.
+    """
     for name, net in names.items():
         a, b, s = (torch.load(folder / f"latest_net_{name}.pth", weights_only=True) for folder in (one, two, start))
         skip = bias_cancelled_by_norm(net)
@@ -70,8 +81,9 @@ def assert_same_weights(one: Path, two: Path, start: Path, names: dict[str, nn.M
         assert compared and set(a) == set(b)
         moved = max((a[k] - s[k]).abs().max().item() for k in compared)
         assert moved > min_move, f"net_{name} did not train"
-        for k in compared:
-            torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-5, msg=f"net_{name} {k}")
+        differing = {k: int(((a[k] - b[k]).abs() > 1e-5).sum()) for k in compared}
+        total = sum(a[k].numel() for k in compared)
+        assert sum(differing.values()) <= total / 1000, (name, {k: n for k, n in differing.items() if n})
 
 
 def run_pair(tmp_path: Path, root: Path, model: str, extra: list[str], nets: dict[str, nn.Module],
@@ -104,13 +116,14 @@ def test_two_processes_train_pix2pix_like_one_with_twice_the_batch_and_resume(tm
     nets = {"G": networks.define_G(3, 3, 4, "resnet_6blocks", "instance"),
             "D": networks.define_D(6, 4, "basic", norm="instance")}
     run = run_pair(tmp_path, root, "pix2pix", [], nets, images=8)
-    # Resume the 2-process run for another epoch from its checkpoint.
+    # Resume the 2-process run for another epoch from its checkpoint, evaluated on rank 0 while rank 1 waits.
+    write_aligned_images(root / "test", 2, size=64, seed=2)
     more = torchrun(2, "train.py", "--dataroot", str(root), "--name", "run", "--model", "pix2pix", *TINY,
                     "--checkpoints_dir", str(run.parent), "--continue_train", "--epoch_count", "2",
-                    "--n_epochs", "2")
+                    "--n_epochs", "2", "--eval_freq", "1", "--eval_metrics", "l1,psnr", "--save_best", "l1")
     assert more.returncode == 0, more.stderr[-3000:]
-    assert (run / "2_net_G.pth").is_file()
-    assert "end of epoch 2 / 2" in more.stdout
+    assert (run / "2_net_G.pth").is_file() and (run / "best_net_G.pth").is_file()
+    assert "end of epoch 2 / 2" in more.stdout and more.stdout.count("evaluation: 2 test images") == 1
 
 
 def test_two_processes_train_cycle_gan_like_one_with_twice_the_batch(tmp_path):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_script
 
 SCRIPTS = {
     "pix2pix_dataset": "datasets/download_pix2pix_dataset.sh",
@@ -77,6 +77,12 @@ def server(tmp_path_factory):
     make_tar(p2p / "night2day.tar.gz", {"night2day/train/1.jpg": b"ok"}, links={"night2day/link": "../../outside"})
     make_zip(cg / "horse2zebra.zip", {"horse2zebra/trainA/1.jpg": b"h", "horse2zebra/trainB/1.jpg": b"z"})
     make_zip(cg / "mini.zip", {"mini/trainA/1.jpg": b"m", "/abs/escaped.txt": b"bad"})
+    # archives made on macOS, or around a folder named otherwise than the dataset
+    make_zip(cg / "apple2orange.zip", {"apple2orange/trainA/1.jpg": b"a", "apple2orange/trainA/._1.jpg": b"meta",
+                                       "__MACOSX/apple2orange/trainA/._1.jpg": b"meta", ".DS_Store": b"ds"})
+    make_tar(p2p / "edges2handbags.tar.gz", {"handbags_v2/train/1.jpg": b"bag", "._handbags_v2": b"meta",
+                                             ".DS_Store": b"ds"})
+    make_zip(cg / "mini_pix2pix.zip", {"train/1.jpg": b"t", "test/2.jpg": b"u", "__MACOSX/train/._1.jpg": b"meta"})
     (root / "pix2pix" / "models-pytorch").mkdir(parents=True)
     (root / "pix2pix" / "models-pytorch" / "sat2map.pth").write_bytes(os.urandom(300_000))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(root)))
@@ -169,3 +175,39 @@ def test_unknown_names_list_the_valid_ones(server, tmp_path, kind, valid):
 def test_cityscapes_explains_the_licence(tmp_path):
     result = run_script("pix2pix_dataset", "cityscapes", cwd=tmp_path, base_url="http://127.0.0.1:9/")
     assert result.returncode == 1 and "prepare_cityscapes_dataset.py" in result.stdout
+
+
+def fetch(url: str, dest: Path, capsys) -> tuple[int, str]:
+    """scripts/fetch.py archive URL DEST, in this process: (exit status, what it printed)."""
+    status = load_script("scripts/fetch.py").main(["archive", url, str(dest)])
+    captured = capsys.readouterr()
+    return status, captured.out + captured.err
+
+
+def test_macos_metadata_does_not_hide_the_dataset_folder(server, tmp_path, capsys):
+    _, url = server
+    dest = tmp_path / "datasets" / "apple2orange"
+    status, output = fetch(url + "cyclegan/datasets/apple2orange.zip", dest, capsys)
+    assert status == 0, output
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*")) == ["trainA", "trainA/1.jpg"]
+    assert "left out 2 macOS metadata entries" in output and "placed at" not in output
+    assert leftovers(dest.parent) == []
+
+
+def test_a_folder_named_otherwise_lands_at_the_dataset_name(server, tmp_path, capsys):
+    _, url = server
+    dest = tmp_path / "datasets" / "edges2handbags"
+    status, output = fetch(url + "pix2pix/datasets/edges2handbags.tar.gz", dest, capsys)
+    assert status == 0, output
+    assert (dest / "train" / "1.jpg").read_bytes() == b"bag" and not (dest / "handbags_v2").exists()
+    assert f"the archive's folder 'handbags_v2' is placed at {dest}" in output
+    assert leftovers(dest.parent) == []
+
+
+def test_an_archive_of_several_folders_is_the_dataset_itself(server, tmp_path, capsys):
+    _, url = server
+    dest = tmp_path / "datasets" / "mini_pix2pix"
+    status, output = fetch(url + "cyclegan/datasets/mini_pix2pix.zip", dest, capsys)
+    assert status == 0, output
+    assert sorted(p.name for p in dest.iterdir()) == ["test", "train"]
+    assert sorted(p.name for p in (dest / "train").iterdir()) == ["1.jpg"]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from tests.conftest import ROOT
 
 ENTRY, MIDDLE, BOTTOM = 2, 1, 0
-LAYERS = {"train": ENTRY, "test": ENTRY, "scripts": ENTRY, "datasets": ENTRY,
+LAYERS = {"train": ENTRY, "train_evaluation": ENTRY, "test": ENTRY, "scripts": ENTRY, "datasets": ENTRY,
           "options": MIDDLE, "models": MIDDLE, "data": MIDDLE, "metrics": MIDDLE, "util": BOTTOM}
 
 
@@ -47,6 +48,7 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
     return found
 
 
+@functools.cache
 def import_graph() -> dict[str, set[str]]:
     modules = project_modules()
     return {name: imports_of(name, path, set(modules)) for name, path in modules.items()}

@@ -7,6 +7,7 @@ runs (the values are not comparable with published ones).
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import shutil
@@ -17,15 +18,32 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
-import torchvision
 from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from metrics import Evaluator, MetricSettings, metric_info, metric_names, results_images, to_uint8
-from metrics.inception_metrics import InceptionFeatures, extraction_rate, inception_url, random_inception
+from metrics.inception_metrics import (
+    InceptionFeatures,
+    extraction_rate,
+    frechet_distance,
+    frechet_distance_full,
+    frechet_distance_low_rank,
+    inception_url,
+    random_inception,
+)
 from metrics.paired_metrics import alexnet_url
 from metrics.weights import file_name
-from tests.conftest import ROOT, write_noise_images
+from models import check_evaluation_pair
+from models.base_model import BaseModel
+from tests.conftest import (
+    ROOT,
+    TINY_PIX2PIX,
+    assert_user_error,
+    run_main,
+    write_aligned_images,
+    write_noise_images,
+)
+from util.errors import UserError
 from util.util import save_image, tensor2im
 
 _spec = importlib.util.spec_from_file_location("evaluate_script", ROOT / "scripts" / "evaluate.py")
@@ -47,19 +65,6 @@ def offline_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", no_network)
     return home / "hub" / "checkpoints"
-
-
-@pytest.fixture(scope="module")
-def weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A --metrics_weights_dir with random-weight Inception-v3 and AlexNet files under the libraries' names."""
-    folder = tmp_path_factory.mktemp("metric_weights")
-    torch.save(random_inception(seed=1).state_dict(), folder / INCEPTION_FILE)
-    torch.manual_seed(2)
-    alexnet = torchvision.models.alexnet().state_dict()
-    # LPIPS uses AlexNet's convolutions only: its classifier is saved as a broadcast zero, a few bytes on disk.
-    alexnet.update({key: torch.zeros(1).expand_as(value) for key, value in alexnet.items() if "classifier" in key})
-    torch.save(alexnet, folder / ALEXNET_FILE)
-    return folder
 
 
 def run_evaluate(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -171,6 +176,35 @@ def test_fid_equals_closed_form_frechet_distance() -> None:
         closed_form_fid(known_features_numpy(reals[:8]), known_features_numpy(reals)), rel=1e-6)
 
 
+@pytest.mark.parametrize(("n", "m"), [(12, 30), (70, 90)])
+def test_low_rank_frechet_distance_equals_the_full_computation(n: int, m: int) -> None:
+    """Fewer images than features (12 < 48: rank-deficient covariances) and more (70, 90 > 48: full rank)."""
+    generator = torch.Generator().manual_seed(n)
+    mixing = torch.randn(48, 48, generator=generator)
+    fake = (torch.randn(n, 48, generator=generator) @ mixing).abs()  # correlated, non-negative, like pool features
+    real = (torch.randn(m, 48, generator=generator) @ mixing * 1.2 + 0.5).abs()
+    low_rank, full = frechet_distance_low_rank(fake, real), frechet_distance_full(fake, real)
+    assert low_rank > 1
+    assert low_rank == pytest.approx(full, rel=1e-9 if n > 48 else 1e-7)
+    assert low_rank == pytest.approx(closed_form_fid(fake.double().numpy(), real.double().numpy()), rel=1e-7)
+    assert frechet_distance(fake, real) == (low_rank if n < 48 else full)  # the small path below 48 images
+    assert frechet_distance_low_rank(fake, fake) == pytest.approx(0, abs=1e-9 * full)
+
+
+def test_fid_reference_is_kept_beside_paired_metrics() -> None:
+    """reset(keep_real=True) keeps FID's real features, while L1 keeps taking each batch's targets."""
+    fakes, reals = image_sets()
+    fakes, reals = np.stack(fakes[:7]), np.stack(reals[:7])
+    evaluator = Evaluator("l1,fid", MetricSettings(feature_extractor=known_features))
+    evaluator.add(fakes, reals)
+    first = evaluator.compute()
+    evaluator.reset(keep_real=True)
+    evaluator.add(reals, fakes)  # new pairs: L1 is symmetric, FID now compares `reals` with the kept `reals`
+    second = evaluator.compute()
+    assert second["l1"] == pytest.approx(first["l1"], rel=1e-12)
+    assert first["fid"] > 0.01 and second["fid"] == pytest.approx(0, abs=1e-9)
+
+
 def unbiased_mmd(x: np.ndarray, y: np.ndarray) -> float:
     """Unbiased MMD^2 with KID's kernel k(a, b) = (a.b / d + 1)^3, written out from its definition."""
     m, d = len(x), x.shape[1]
@@ -216,6 +250,17 @@ def test_fid_of_a_folder_against_itself_is_zero(tmp_path: Path, weights_dir: Pat
     assert abs(record["values"]["fid"]) < 1e-3
     assert record["num_fake"] == record["num_real"] == 2 and not record["paired"]
     assert "fid" in out and "lower is better" in out
+
+
+def test_skip_unavailable_leaves_out_fid_with_a_note(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     offline_hub: Path) -> None:
+    """As the demo scripts run it: L1 always, FID only when its weights are found (here they are not)."""
+    results = write_results(tmp_path / "results", *noisy_pairs(2, 32, 32))
+    code, out, err = run_evaluate(capsys, results, "--metrics", "fid,l1", "--skip_unavailable")
+    assert code == 0, err
+    notes = [line for line in out.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1 and "left out fid" in notes[0] and inception_url() in notes[0]
+    assert json.loads((results / "metrics.json").read_text())["values"].keys() == {"l1"}
 
 
 @pytest.mark.parametrize("where", ["weights_dir", "hub_cache"])
@@ -329,6 +374,23 @@ def test_cycle_gan_results_are_unpaired(tmp_path: Path, capsys: pytest.CaptureFi
     assert_one_line_error(code, err, "psnr needs each generated image's own target", "CycleGAN", "use fid, kid")
 
 
+def test_results_in_subfolders_and_only_the_named_ones(tmp_path: Path) -> None:
+    """test.py names results by their path inside the input folder (images/a/x_fake_B.png) and scores only the
+    results it just wrote, not older files of the same folder.
+    """
+    fakes, reals = noisy_pairs(3, 16, 16)
+    images = tmp_path / "results" / "images"
+    for name, fake, real in zip(("a/x", "y", "old"), fakes, reals, strict=True):
+        (images / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(fake).save(images / f"{name}_fake_B.png")
+        Image.fromarray(real).save(images / f"{name}_real_B.png")
+    every = results_images(tmp_path / "results")
+    assert [p.relative_to(images).as_posix() for p in every.fake] == ["a/x_fake_B.png", "old_fake_B.png",
+                                                                      "y_fake_B.png"]
+    written = results_images(tmp_path / "results", result_names=["y", "a/x"])
+    assert [p.relative_to(images).as_posix() for p in written.real] == ["a/x_real_B.png", "y_real_B.png"]
+
+
 def test_two_folders_pair_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fakes, reals = noisy_pairs(2, 16, 16)
     for folder, images in (("real", reals), ("fake", fakes)):
@@ -399,3 +461,64 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capture
     argv, fragments = bad_input(tmp_path, case)
     code, _, err = run_evaluate(capsys, *argv)
     assert_one_line_error(code, err, *fragments)
+
+
+# --- where metrics run: refusals before any work -----------------------------------------------------------------
+
+def refusal(case: str) -> tuple[str, list[str], tuple[str, ...]]:
+    """(entry point, arguments, fragments of the expected error line) for one refused metrics request."""
+    cycle_gan = ["--model", "cycle_gan", "--gpu_ids", "-1"]
+    if case == "paired metric of an unpaired model (test.py)":
+        return "test.py", [*cycle_gan, "--metrics", "fid,l1"], (
+            "l1 needs each generated image's own target", "--model cycle_gan learns from unpaired images")
+    if case == "paired metric of an unpaired model (train.py)":
+        return "train.py", [*cycle_gan, "--eval_freq", "1", "--eval_metrics", "psnr,ssim"], (
+            "psnr, ssim need each generated image's own target", "use fid, kid instead")
+    if case == "a model without real outputs":
+        return "test.py", ["--model", "test", "--metrics", "fid"], ("--model test has no real images",)
+    if case == "too few test images for KID":
+        return "test.py", [*TINY_PIX2PIX, "--metrics", "kid", "--num_test", "5"], ("--kid_subset_size 100", "only 5")
+    if case == "best of a metric not evaluated":
+        return "train.py", [*TINY_PIX2PIX, "--eval_freq", "1", "--eval_metrics", "l1", "--save_best", "psnr"], (
+            "--save_best psnr is not among --eval_metrics l1",)
+    if case == "best without evaluations":
+        return "train.py", [*TINY_PIX2PIX, "--save_best", "psnr"], ("--save_best needs evaluations",)
+    assert case == "unknown metric"
+    return "train.py", [*TINY_PIX2PIX, "--eval_freq", "2", "--eval_metrics", "fid,sharpness"], (
+        "unknown metric 'sharpness'", "fid, kid, l1, lpips, psnr, ssim")
+
+
+@pytest.mark.parametrize("case", ["paired metric of an unpaired model (test.py)",
+                                  "paired metric of an unpaired model (train.py)", "a model without real outputs",
+                                  "too few test images for KID", "best of a metric not evaluated",
+                                  "best without evaluations", "unknown metric"])
+def test_metric_requests_are_refused_before_any_work(tmp_path: Path, case: str) -> None:
+    script, args, fragments = refusal(case)
+    result = run_main(script, "--dataroot", str(tmp_path / "nowhere"), "--checkpoints_dir", str(tmp_path / "ck"),
+                      *args)
+    assert_user_error(result, *fragments)
+    assert "was created" not in result.stdout  # refused while parsing the options: no dataset, no model
+
+
+def test_a_model_without_the_compared_visuals_is_told_how_to_name_them() -> None:
+    class DenoiseModel:  # a user's model, written for the original release, names its visuals its own way
+        evaluation_pair = BaseModel.evaluation_pair
+        visual_names = ["noisy", "denoised", "clean"]
+        opt = argparse.Namespace(model="denoise")
+
+    with pytest.raises(UserError, match=r"--metrics compares the visuals fake_B and real_B, but --model denoise "
+                                        r"shows noisy, denoised, clean; set evaluation_pair .* in DenoiseModel"):
+        check_evaluation_pair(DenoiseModel(), "--metrics")
+    DenoiseModel.evaluation_pair = ("denoised", "clean")
+    assert check_evaluation_pair(DenoiseModel(), "--metrics") == ("denoised", "clean")
+
+
+def test_training_stops_before_its_first_step_without_fid_weights(tmp_path: Path, offline_hub: Path) -> None:
+    """pix2pix evaluates fid,l1,psnr by default; FID's weights are checked when training starts."""
+    write_aligned_images(tmp_path / "pairs" / "train", 1, seed=1)
+    write_aligned_images(tmp_path / "pairs" / "val", 2, seed=2)
+    result = run_main("train.py", "--dataroot", str(tmp_path / "pairs"), "--checkpoints_dir", str(tmp_path / "ck"),
+                      *TINY_PIX2PIX, "--eval_freq", "1")
+    assert_user_error(result, f"'{INCEPTION_FILE}'", inception_url(), "--metrics_weights_dir")
+    assert "eval_metrics: fid,l1,psnr" in result.stdout and "eval_phase: val" in result.stdout
+    assert "epoch 1/" not in result.stderr

@@ -12,6 +12,7 @@ import torch.distributed as dist
 from torch import nn
 
 from models import networks
+from tests.conftest import assert_state_dict_layout
 from util.errors import UserError
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
@@ -32,11 +33,7 @@ def build_from_key(key: str) -> nn.Module:
 def test_state_dict_layout_matches_original(key):
     with torch.device("meta"):
         net = build_from_key(key)
-    expected = LAYOUTS[key]
-    shapes = {name: list(t.shape) for name, t in net.state_dict().items()}
-    assert list(shapes) == list(expected["state_dict"])
-    assert shapes == expected["state_dict"]
-    assert sum(p.numel() for p in net.parameters()) == expected["parameters"]
+    assert_state_dict_layout(net, LAYOUTS[key])
 
 
 # file stem -> the network that produced it (widths 8)

@@ -8,7 +8,9 @@ import pytest
 
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
+from tests.conftest import assert_user_error, run_main
 from util.errors import UserError
+from util.option_types import Range
 
 
 def train_opt(tmp_path, *args: str):
@@ -41,7 +43,8 @@ def test_pix2pix_rewrites_defaults(tmp_path):
     assert (explicit.norm, explicit.gan_mode) == ("instance", "lsgan")
 
 
-def test_test_defaults(tmp_path):
+def test_test_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the test options are saved under ./results/
     opt = TestOptions().parse(["--dataroot", str(tmp_path), "--checkpoints_dir", str(tmp_path / "ck")])
     assert (opt.model, opt.dataset_mode, opt.phase, opt.load_size, opt.num_test, opt.isTrain) == (
         "test", "single", "test", 256, 50, False)
@@ -56,7 +59,11 @@ def test_suffix_is_formatted_with_options(tmp_path):
 
 
 def test_options_saved_with_non_defaults_marked(tmp_path):
-    opt = train_opt(tmp_path, "--model", "pix2pix", "--name", "run", "--lr", "0.001")
+    options = TrainOptions()
+    opt = options.parse(["--dataroot", str(tmp_path), "--checkpoints_dir", str(tmp_path / "ck"), "--model", "pix2pix",
+                         "--name", "run", "--lr", "0.001"])
+    assert not (tmp_path / "ck").exists()  # parsing writes nothing: train.py saves them when the run starts
+    options.save_options(opt)
     text = (tmp_path / "ck" / "run" / "train_opt.txt").read_text()
     lr_line = next(line for line in text.splitlines() if line.strip().startswith("lr:"))
     assert "0.001" in lr_line and "[default: 0.0002]" in lr_line
@@ -103,3 +110,55 @@ def test_unet_size_multiple_is_checked(tmp_path):
 def test_unknown_flag_is_one_line(tmp_path):
     with pytest.raises(UserError, match="unrecognized arguments: --bogus"):
         train_opt(tmp_path, "--bogus", "1")
+
+
+@pytest.mark.parametrize("script, args, fragments", [
+    ("train.py", ["--lr", "0"], ["--lr", "must be > 0", "got 0"]),
+    ("train.py", ["--lr", "-0.1"], ["--lr", "must be > 0"]),
+    ("train.py", ["--beta1", "1"], ["--beta1", "must be in [0, 1)", "got 1"]),
+    ("train.py", ["--beta1", "-0.5"], ["--beta1", "must be in [0, 1)"]),
+    ("train.py", ["--beta1", "nan"], ["--beta1", "must be in [0, 1)"]),
+    ("train.py", ["--max_dataset_size", "0"], ["--max_dataset_size", "must be >= 1", "got 0"]),
+    ("train.py", ["--batch_size", "x"], ["--batch_size", "expected an integer, got 'x'"]),
+    ("train.py", ["--model", "pix2pix", "--lambda_L1", "-1"], ["--lambda_L1", "must be >= 0"]),
+    ("train.py", ["--suffix", "{bogus}"], ["--suffix '{bogus}' names an unknown option 'bogus'"]),
+    ("train.py", ["--suffix", "{model"], ["--suffix '{model' is not a valid format"]),
+    ("train.py", ["--name", "../x"], ["--name '../x' must name a folder inside --checkpoints_dir and --results_dir"]),
+    ("train.py", ["--name", "a/../../x"], ["--name 'a/../../x'"]),
+    ("train.py", ["--name", "/tmp/x"], ["--name '/tmp/x'"]),
+    ("train.py", ["--name", ""], ["--name ''"]),
+    ("test.py", ["--aspect_ratio", "0"], ["--aspect_ratio", "must be > 0"]),
+    ("test.py", ["--aspect_ratio", "-1.5"], ["--aspect_ratio", "must be > 0"]),
+    ("test.py", ["--name", "../x"], ["--name '../x'"]),
+])
+def test_bad_values_are_one_line_before_anything_runs(tmp_path, script, args, fragments):
+    results = ["--results_dir", str(tmp_path / "results")] if script == "test.py" else []
+    result = run_main(script, "--dataroot", str(tmp_path / "missing"), "--checkpoints_dir", str(tmp_path / "ck"),
+                      *results, *args)
+    assert_user_error(result, *fragments)
+    assert not (tmp_path / "ck").exists() and not (tmp_path / "results").exists()
+
+
+def test_names_inside_the_folders_are_fine(tmp_path):
+    assert train_opt(tmp_path, "--name", "group/run").name == "group/run"
+    assert train_opt(tmp_path, "--name", "a/../b").name == "a/../b"
+
+
+def test_every_numeric_option_declares_its_range(tmp_path):
+    """Numbers are checked where they are defined; only these take any value (seed; visdom's id, <= 0 is off)."""
+    unranged = {"seed", "display_id", "new_dataset_option"}
+    for model in ("pix2pix", "cycle_gan", "template", "colorization"):
+        options = TrainOptions()
+        options.parse(["--dataroot", str(tmp_path), "--model", model])
+        for action in options.parser._actions:
+            numeric = action.type in (int, float) or isinstance(action.type, Range)
+            if numeric and action.dest not in unranged:
+                assert isinstance(action.type, Range), f"--{action.dest} of --model {model} has no Range"
+
+
+def test_help_shows_the_ranges(tmp_path):
+    options = TrainOptions()
+    options.parse(["--dataroot", str(tmp_path)])
+    text = options.parser.format_help()
+    assert "initial Adam learning rate (default: 0.0002) [> 0]" in " ".join(text.split())
+    assert "Adam beta1 (default: 0.5) [in [0, 1)]" in " ".join(text.split())

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import pickle
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,14 +20,14 @@ from tests.conftest import (
     TINY_RUNS,
     assert_user_error,
     build_model,
-    load_script,
     make_opt,
     run_main,
     run_training,
     save_weights,
     write_aligned_images,
 )
-from util import html
+from util import html, results_page
+from util import util as util_module
 from util.checkpoint import (
     atomic_save,
     check_writable,
@@ -122,6 +125,138 @@ def test_disk_full_leaves_the_previous_save_loadable(root, tmp_path, monkeypatch
     assert not [f for f in os.listdir(run) if f.endswith(".pending") or f.startswith(".tmp_")]
 
 
+class FillingFile(io.FileIO):
+    """A file on a disk with `room` bytes left: the write that does not fit writes what fits, then fails."""
+
+    def __init__(self, fd: int, room: int) -> None:
+        super().__init__(fd, "wb")
+        self.room = room
+
+    def write(self, data) -> int:
+        if len(data) > self.room:
+            super().write(bytes(data[: self.room]))
+            self.room = 0
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return super().write(data)
+
+
+def assert_failed_save_left_the_previous_one(run: Path, total_iters: int) -> None:
+    assert read_state(str(run), "latest", ["G", "D"])["progress"]["total_iters"] == total_iters
+    assert not [f for f in os.listdir(run) if f.endswith(".pending") or f.startswith(".tmp_")]
+
+
+def test_disk_full_inside_torch_save_is_one_line(root, tmp_path, monkeypatch):
+    """The writer fails inside torch.save, which reports it as a RuntimeError about the file position."""
+    real_fdopen, opened = os.fdopen, []
+
+    def fdopen(fd, mode="r", *args, **kwargs):
+        if ".tmp_" in os.readlink(f"/proc/self/fd/{fd}"):  # a checkpoint file being written
+            opened.append(fd)
+            if len(opened) == 5:  # the D weights of the second save point, after its G weights
+                return FillingFile(fd, room=1000)  # unbuffered: closing it raises nothing more
+        return real_fdopen(fd, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    result = run_main("train.py", "--dataroot", str(root), "--checkpoints_dir", str(tmp_path / "ck"), "--name",
+                      "full", *ARGS)
+    monkeypatch.undo()
+    assert_user_error(result, "cannot save checkpoint 'latest'", "No space left on device",
+                      "the previous save is intact")
+    assert_failed_save_left_the_previous_one(tmp_path / "ck" / "full", total_iters=1)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 4 MB tmpfs mounted for the test (root with mount rights only)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def fill(disk: Path, leave: int) -> None:
+    """Fill `disk` up to `leave` free bytes."""
+    stats = os.statvfs(disk)
+    with open(disk / "filler", "wb") as f:
+        f.write(b"\0" * max(0, stats.f_bavail * stats.f_frsize - leave))
+
+
+def test_a_real_full_disk(root, small_disk):
+    args = ["--dataroot", str(root), "--checkpoints_dir", str(small_disk), "--name", "run", *ARGS,
+            "--save_latest_freq", "1000", "--display_freq", "1", "--update_html_freq", "1"]
+    args.remove("--no_html")
+    first = run_main("train.py", *args, "--n_epochs_decay", "0")
+    assert first.returncode == 0, first.stderr[-2000:]
+    fill(small_disk, leave=8 * 1024)  # room for the start's checks and the log, not for the page or a network file
+    result = run_main("train.py", *args, "--continue_train")
+    assert_user_error(result, "cannot save checkpoint 'latest'", "No space left on device",
+                      "the previous save is intact")
+    assert result.stderr.count("warning: cannot write the training page") == 1  # and training went on to the save
+    assert_failed_save_left_the_previous_one(small_disk / "run", total_iters=4)
+
+
+def test_a_full_disk_under_the_displays_does_not_stop_training(root, tmp_path, monkeypatch):
+    run = tmp_path / "ck" / "run"
+    (run / "loss_log.txt").mkdir(parents=True)  # the log cannot be opened for appending: a real OSError
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(util_module, "save_image", disk_full)  # the training page's image writer
+    args = [a for a in ARGS if a != "--no_html"]
+    result = run_main("train.py", "--dataroot", str(root), "--checkpoints_dir", str(tmp_path / "ck"), "--name", "run",
+                      *args, "--display_freq", "1", "--update_html_freq", "1", "--print_freq", "1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: cannot write")]
+    assert warnings == [
+        f"warning: cannot write the loss log '{run / 'loss_log.txt'}' (Is a directory); training goes on without it",
+        f"warning: cannot write the training page in '{run / 'web'}' (No space left on device); training goes on "
+        "without it",
+    ]
+    assert "finished training: epochs 1-2" in result.stdout
+    assert read_state(str(run), "latest", ["G", "D"])["progress"]["total_iters"] == 8
+
+
+def test_a_checkpoint_copied_by_hand(root, tmp_path):
+    args = ["--dataroot", str(root), "--checkpoints_dir", str(tmp_path), "--name", "run", *ARGS,
+            "--save_latest_freq", "1000", "--save_epoch_freq", "1"]
+    assert run_main("train.py", *args).returncode == 0
+    run = tmp_path / "run"
+    shutil.copyfile(run / "1_net_G.pth", run / "latest_net_G.pth")  # the weights without their state file
+    result = run_main("train.py", *args, "--continue_train", "--n_epochs_decay", "2")
+    assert_user_error(result, f"'{run / 'latest_net_G.pth'}' does not match its state file",
+                      "to resume from these weights alone, move the state file away")
+    for name in ("net_G.pth", "net_D.pth", "train_state.pth"):  # the whole save point: it belongs together
+        shutil.copyfile(run / f"1_{name}", run / f"latest_{name}")
+    result = run_main("train.py", *args, "--continue_train")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "latest_train_state.pth': epoch 2, 0 images into it, 4 images in all" in result.stdout
+
+
+@pytest.mark.parametrize("keep, states", [(None, ["1", "2", "3", "latest"]), ("1", ["3", "latest"]),
+                                          ("0", ["latest"])])
+def test_keep_state_keeps_the_newest_save_points_state(root, tmp_path, keep, states):
+    args = ["--dataroot", str(root), "--checkpoints_dir", str(tmp_path), "--name", "run", *ARGS,
+            "--n_epochs_decay", "2", "--save_latest_freq", "1000", "--save_epoch_freq", "1"]
+    result = run_main("train.py", *args, *(["--keep_state", keep] if keep else []))
+    assert result.returncode == 0, result.stderr[-2000:]
+    run = tmp_path / "run"
+    assert sorted(p.name.removesuffix("_train_state.pth") for p in run.glob("*_train_state.pth")) == states
+    assert all((run / f"{epoch}_net_G.pth").is_file() for epoch in (1, 2, 3))  # the weights all stay
+    if keep:
+        result = run_main("train.py", *args, "--continue_train", "--epoch", "1")
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "resuming from the weights alone" in result.stderr
+
+
 def test_interrupted_save_is_rolled_back_or_forward(tmp_path):
     folder = str(tmp_path)
     write_save_point(folder, "latest", {"G": {"w": torch.ones(3)}}, {"n": 1})
@@ -149,7 +284,7 @@ def test_foreign_or_tampered_state_files_are_refused(tmp_path):
     with pytest.raises(UserError, match="belongs to a model with networks"):
         read_state(folder, "latest", ["G_A", "G_B", "D_A", "D_B"])
     torch.save({"w": torch.full((3,), 2.0)}, tmp_path / "latest_net_G.pth")
-    with pytest.raises(UserError, match="changed after"):
+    with pytest.raises(UserError, match="does not match its state file"):
         read_state(folder, "latest", ["G"])
 
     class Exploit:
@@ -231,15 +366,14 @@ class PageParts(HTMLParser):
 
 
 def test_hostile_file_names_stay_inert_in_pages(tmp_path):
-    test_script = load_script("test.py")
     names = ["<script>alert(1)", "<b>bold", "\" onerror=\"alert(2)", "a&b'c", "<img src=x onerror=alert(3)>"]
     page = html.HTML(str(tmp_path / "web"), "results <b>of</b> <script>x()</script>")
     for name in names:
-        test_script.save_images(page, {"fake_B": torch.zeros(3, 8, 8)}, f"/data/{name}.png", 1.0, 64)
+        results_page.save_images(page, {"fake_B": torch.zeros(3, 8, 8)}, f"/data/{name}.png", 1.0, 64)
     parts = PageParts()
     parts.feed(Path(page.save()).read_text())
-    assert {tag for tag, _ in parts.tags} <= {"html", "head", "title", "style", "body", "h1", "h3", "table", "tr",
-                                              "td", "a", "img", "p"}
+    assert {tag for tag, _ in parts.tags} <= {"html", "head", "meta", "title", "style", "body", "h1", "h3", "table",
+                                              "tr", "td", "a", "img", "p"}
     assert not [name for _, attrs in parts.tags for name in attrs if name.startswith("on")]
     links = [attrs.get("src") or attrs.get("href") for tag, attrs in parts.tags if tag in ("a", "img")]
     assert links and all(link.startswith("images/") and not set(link) & set("<>\"' ") for link in links)

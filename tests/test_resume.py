@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import TINY_RUNS, run_training, write_aligned_images, write_unaligned_images
+from tests.conftest import TINY_RUNS, run_training, write_aligned_images, write_noise_images, write_unaligned_images
 from util.checkpoint import safe_load
 
 # 4 images per epoch, 3 epochs (the learning rate decays in the last two), random crops, flips, dropout (pix2pix)
@@ -24,8 +24,11 @@ def setup(request, tmp_path_factory):
     root = tmp / "data"
     if request.param == "pix2pix":
         write_aligned_images(root / "train", 4, size=40, seed=1)
+        write_aligned_images(root / "test", 2, size=40, seed=2)  # held out, for --eval_freq
     else:
         write_unaligned_images(root, 4)
+        write_noise_images(root / "testA", 2, 40, seed=11)
+        write_noise_images(root / "testB", 2, 40, seed=12)
     args = [*TINY_RUNS[request.param], *SCHEDULE]
     ck = tmp / "ck"
     run_training(root, ck, "full", args)
@@ -100,3 +103,37 @@ def test_resume_without_seed_is_exact(setup):
     for net in model.model_names:
         a, b = (safe_load(str(ck / run / f"latest_net_{net}.pth")) for run in ("unseeded", "unseeded_resumed"))
         assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_evaluation_changes_no_weight_and_resumes_with_its_history(setup, weights_dir):
+    """--eval_freq trains bit for bit as the run without it and keeps the best epoch's weights as best_*; a run
+    resumed mid-epoch keeps its history. pix2pix: L1 and PSNR every epoch, resumed. CycleGAN: FID (a random-weight
+    Inception) after epochs 2 and 3, not resumed (Inception is slow on the CPU; resuming is the same for all models).
+    """
+    root, ck, args = setup
+    pix2pix = "pix2pix" in args
+    metric = "psnr" if pix2pix else "fid"
+    evaluation = ["--eval_freq", "1" if pix2pix else "2", "--eval_metrics", "l1,psnr" if pix2pix else "fid",
+                  "--save_best", metric, "--metrics_weights_dir", str(weights_dir)]
+    model = run_training(root, ck, "evaluated", [*args, *evaluation])
+    assert_same_run(ck, "evaluated", model.model_names)  # weights, optimizer moments, counters of the plain run
+
+    state = safe_load(str(ck / "evaluated" / "latest_train_state.pth"))
+    history = state["evaluations"]
+    assert [e["epoch"] for e in history] == ([1, 2, 3] if pix2pix else [2, 3])
+    best = (max if pix2pix else min)(history, key=lambda e: e["values"][metric])
+    assert state["best"] == {"metric": metric, "value": best["values"][metric], "epoch": best["epoch"]}
+    for net in model.model_names:
+        best_weights = safe_load(str(ck / "evaluated" / f"best_net_{net}.pth"))
+        epoch_weights = safe_load(str(ck / "evaluated" / f"{best['epoch']}_net_{net}.pth"))
+        assert all(torch.equal(best_weights[k], epoch_weights[k]) for k in epoch_weights)
+    if not pix2pix:
+        return
+
+    run_training(root, ck, "evaluated_resumed", [*args, *evaluation], stop_after=6)  # stops in epoch 2
+    stopped = safe_load(str(ck / "evaluated_resumed" / "latest_train_state.pth"))
+    assert [e["epoch"] for e in stopped["evaluations"]] == [1]
+    run_training(root, ck, "evaluated_resumed", [*args, *evaluation, "--continue_train"])
+    assert_same_run(ck, "evaluated_resumed", model.model_names)
+    resumed = safe_load(str(ck / "evaluated_resumed" / "latest_train_state.pth"))
+    assert resumed["evaluations"] == history and resumed["best"] == state["best"]

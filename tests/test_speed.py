@@ -228,7 +228,8 @@ def test_benchmark_counts_one_generator_pass_and_compares_it_with_the_convolutio
 
     out = tmp_path / "bench.json"
     result = run_main("scripts/benchmark.py", "--cases", "inference", "--amp", "off", "--size", "64",
-                      "--test_batch_size", "2", "--warmup", "0", "--iters", "1", "--peak", "--json", str(out))
+                      "--test_batch_size", "2", "--warmup", "0", "--iters", "1", "--peak", "--peak_repeats", "1",
+                      "--json", str(out))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "best 3x3 convolution, off:" in result.stdout
     report = json.loads(out.read_text())

@@ -14,6 +14,7 @@ save or load); a crash after it is finished on the next load. Either way the fil
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -59,21 +60,47 @@ def atomic_save(obj: Any, path: str) -> None:
     """torch.save to a temporary file in the same folder, fsync it, then rename over `path`.
 
     A crash at any moment leaves either the old complete file or the new complete file, never a truncated one.
+    A failed write (disk full, permissions) raises OSError and leaves no temporary file behind.
     """
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp_path = tempfile.mkstemp(prefix=".tmp_", suffix=".pth", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+            torch_save(obj, f)
             f.flush()
             os.fsync(f.fileno())
             os.fchmod(f.fileno(), new_file_mode())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp_path, path)
     except BaseException:
-        if os.path.exists(tmp_path):
+        with contextlib.suppress(OSError):
             os.remove(tmp_path)
         raise
     fsync_dir(folder)
+
+
+def torch_save(obj: Any, f: Any) -> None:
+    """torch.save, except that a failed write raises the OSError behind it: torch reports a write that failed
+    (e.g. with ENOSPC) as a RuntimeError about the file position, with the OSError only in its context.
+    """
+    try:
+        torch.save(obj, f)
+    except RuntimeError as err:
+        cause = os_error_behind(err)
+        if cause is None:
+            raise
+        raise OSError(cause.errno, cause.strerror or str(cause)) from err
+
+
+def os_error_behind(err: BaseException) -> OSError | None:
+    """The first OSError in the chain of causes and contexts of `err`, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def new_file_mode() -> int:
@@ -113,7 +140,14 @@ def file_digest(path: str) -> str:
 
 
 def check_writable(folder: str) -> None:
-    """Raise UserError unless files can be created in `folder` (made if missing)."""
+    """Raise UserError unless files can be created in `folder`; folders the check has to make are removed again,
+    so that a command that fails later leaves nothing behind.
+    """
+    missing = []  # the folders this check makes, deepest first
+    path = os.path.abspath(folder)
+    while not os.path.lexists(path) and os.path.dirname(path) != path:
+        missing.append(path)
+        path = os.path.dirname(path)
     try:
         os.makedirs(folder, exist_ok=True)
         probe = os.path.join(folder, f".write_test_{os.getpid()}")
@@ -123,6 +157,10 @@ def check_writable(folder: str) -> None:
     except OSError as err:
         raise UserError(f"the checkpoints folder '{folder}' is not writable ({err.strerror or err}); "
                         "fix its permissions or choose another --checkpoints_dir") from err
+    finally:
+        for made in missing:
+            with contextlib.suppress(OSError):
+                os.rmdir(made)
 
 
 # save points --------------------------------------------------------------------------------------------------------
@@ -131,25 +169,42 @@ def write_save_point(folder: str, suffix: str | int, networks: dict[str, dict[st
                      state: dict[str, Any]) -> None:
     """Write the network state dicts and `state` (plus a manifest of the network files) as one save point.
 
-    A failed write (disk full, permissions) raises UserError and leaves the previous save point as it was.
+    A failed write (disk full, permissions) raises UserError and leaves the previous save point as it was, with
+    no pending or temporary file of the failed one behind.
     """
-    finish_interrupted_save(folder, suffix)
     written: list[str] = []
+    committed = False
     try:
+        finish_interrupted_save(folder, suffix)
         manifest = {}
         for name, weights in networks.items():
             pending = os.path.join(folder, network_file(suffix, name)) + PENDING
-            atomic_save(weights, pending)
             written.append(pending)
+            atomic_save(weights, pending)
             manifest[network_file(suffix, name)] = file_digest(pending)
         atomic_save({**state, "manifest": manifest}, os.path.join(folder, state_file(suffix)) + PENDING)
-    except OSError as err:
-        for path in written:
-            os.remove(path)
-        raise UserError(f"cannot save checkpoint '{suffix}' in '{folder}': {err.strerror or err}; the previous "
-                        "save is intact; free disk space or fix permissions, then resume with --continue_train"
-                        ) from err
-    finish_interrupted_save(folder, suffix)
+        committed = True
+        finish_interrupted_save(folder, suffix)
+    except BaseException as err:
+        if not committed:
+            for path in written:
+                with contextlib.suppress(OSError):
+                    os.remove(path)
+        if not isinstance(err, OSError):
+            raise
+        outcome = ("it is recorded and will be completed when the run is loaded again" if committed
+                   else "the previous save is intact")
+        raise UserError(f"cannot save checkpoint '{suffix}' in '{folder}': {err.strerror or err}; {outcome}; "
+                        "free disk space or fix permissions, then resume with --continue_train") from err
+
+
+def write_network_files(folder: str, suffix: str | int, networks: Mapping[str, Mapping[str, torch.Tensor]]) -> None:
+    """Write `<suffix>_net_<name>.pth` for each network state dict, each atomically, without a training state
+    (what published weights and the original release's save_networks give). The folder is made if missing.
+    """
+    os.makedirs(folder, exist_ok=True)
+    for name, weights in networks.items():
+        atomic_save(dict(weights), os.path.join(folder, network_file(suffix, name)))
 
 
 def finish_interrupted_save(folder: str, suffix: str | int) -> None:
@@ -199,16 +254,37 @@ def read_state(folder: str, suffix: str | int, network_names: list[str]) -> dict
     if not isinstance(state, dict) or not isinstance(state.get("manifest"), dict):
         raise UserError(f"'{path}' is not a training-state file of this framework; delete it to resume from the "
                         "weights alone")
-    manifest = state["manifest"]
-    expected = {network_file(suffix, name) for name in network_names}
-    if set(manifest) != expected:
-        raise UserError(f"'{path}' belongs to a model with networks {sorted(manifest)}, this one has "
-                        f"{sorted(expected)}; check --model and --name")
-    for name, digest in manifest.items():
-        if file_digest(os.path.join(folder, name)) != digest:
-            raise UserError(f"'{name}' was changed after '{path}' was saved, so they no longer belong together; "
-                            "delete the state file to resume from the weights alone")
+    # By network name: a whole save point copied by hand under another suffix (1_* -> latest_*) still belongs
+    # together; the digests tell.
+    digests = {key.partition("_net_")[2].removesuffix(".pth"): digest for key, digest in state["manifest"].items()}
+    if set(digests) != set(network_names):
+        raise UserError(f"'{path}' belongs to a model with networks {sorted(digests)}, this one has "
+                        f"{sorted(network_names)}; check --model and --name")
+    for name, digest in digests.items():
+        weights = os.path.join(folder, network_file(suffix, name))
+        if file_digest(weights) != digest:
+            raise UserError(f"'{weights}' does not match its state file '{path}' (the weights were replaced after "
+                            "that save); to resume from these weights alone, move the state file away (optimizer "
+                            "and schedule then start fresh), or copy the state file of the same save point with them")
     return state
+
+
+def prune_states(folder: str, keep: int, newest: str | int) -> list[str]:
+    """Delete the training-state files of all but the newest `keep` numbered save points (<epoch>, iter_<n>; by
+    time of writing, `newest` being the one just written); their network files stay and load as weights alone.
+    `latest` always keeps its state. Returns the deleted files.
+    """
+    if str(newest) == "latest":
+        return []
+    numbered = [name for name in os.listdir(folder)
+                if name.endswith("_train_state.pth") and name not in (state_file("latest"), state_file(newest))]
+    numbered.sort(key=lambda name: os.stat(os.path.join(folder, name)).st_mtime_ns, reverse=True)
+    newest_state = [state_file(newest)] if os.path.isfile(os.path.join(folder, state_file(newest))) else []
+    deleted = []
+    for name in (newest_state + numbered)[keep:]:
+        os.remove(os.path.join(folder, name))
+        deleted.append(os.path.join(folder, name))
+    return deleted
 
 
 # network weights ----------------------------------------------------------------------------------------------------
@@ -230,10 +306,11 @@ def plain_state_dict(net: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def clean_state_dict(state_dict: Mapping[str, torch.Tensor], net: nn.Module) -> dict[str, torch.Tensor]:
-    """Fix keys of older or wrapped checkpoints for `net`.
+    """Fix keys of older or wrapped checkpoints for `net`, as the original release's loading did.
 
-    Strips `module.` / `_orig_mod.` prefixes and drops the running statistics that old releases stored for
-    InstanceNorm layers, which track none.
+    Strips `module.` (DataParallel, DDP) and `_orig_mod.` (torch.compile) prefixes; drops the running statistics
+    that PyTorch before 0.4 stored for InstanceNorm layers, which track none; gives batch norms saved before 0.4,
+    which had no `num_batches_tracked` counter, a counter of 0 (what PyTorch itself fills in for such files).
     """
     cleaned: dict[str, torch.Tensor] = {}
     for key, value in state_dict.items():
@@ -241,9 +318,12 @@ def clean_state_dict(state_dict: Mapping[str, torch.Tensor], net: nn.Module) -> 
             key = key.split(".", 1)[1]
         cleaned[key] = value
     for module_name, module in net.named_modules():
+        prefix = f"{module_name}." if module_name else ""
         if isinstance(module, nn.modules.instancenorm._InstanceNorm) and not module.track_running_stats:
             for stat in INSTANCE_NORM_STATS:
-                cleaned.pop(f"{module_name}.{stat}" if module_name else stat, None)
+                cleaned.pop(prefix + stat, None)
+        elif isinstance(module, nn.modules.batchnorm._BatchNorm) and module.track_running_stats:
+            cleaned.setdefault(prefix + "num_batches_tracked", torch.tensor(0, dtype=torch.long))
     return cleaned
 
 
@@ -301,7 +381,9 @@ def missing_weights_message(folder: str, suffix: str | int, name: str,
     pattern = re.compile(rf"^(.+)_net_{re.escape(name)}\.pth$")
     saved = [m.group(1) for f in files if (m := pattern.match(f))]
     if not saved:
-        return (f"no checkpoint '{path}': the run folder has no saved net_{name}; "
+        shown = ", ".join(files[:8]) + (f" and {len(files) - 8} more" if len(files) > 8 else "")
+        holds = f"it holds {shown}" if files else "it is empty" if os.path.isdir(folder) else "it does not exist"
+        return (f"no checkpoint '{path}': the run folder has no saved net_{name} ({holds}); "
                 "check --name and --checkpoints_dir, or train first")
     choices = ", ".join(f"--load_iter {s[5:]}" if s.startswith("iter_") else f"--epoch {s}" for s in saved)
     return f"no checkpoint '{path}'; this run has: {choices}"

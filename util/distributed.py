@@ -85,6 +85,21 @@ def wrap_ddp(net: nn.Module, device: torch.device) -> nn.Module:
     return nn.parallel.DistributedDataParallel(net, device_ids=device_ids)
 
 
+def unwrap_ddp(net: nn.Module) -> nn.Module:
+    """The network inside a DistributedDataParallel wrapper (`net` itself when it has none).
+
+    A forward pass through the wrapper may synchronise buffers with the other processes, so a network run by one
+    process alone (evaluation on the main process) must run unwrapped.
+    """
+    return net.module if isinstance(net, nn.parallel.DistributedDataParallel) else net
+
+
+def barrier() -> None:
+    """Wait until every process gets here (nothing to wait for outside a process group)."""
+    if is_distributed():
+        dist.barrier()
+
+
 def mean_over_processes(value: float, device: torch.device) -> float:
     """The mean of `value` over all processes (the value itself outside a process group)."""
     if not is_distributed():

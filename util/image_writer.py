@@ -21,7 +21,12 @@ class ImageWriter:
         self.max_pending = max_pending
 
     def save(self, image: torch.Tensor, path: str, aspect_ratio: float = 1.0) -> None:
-        """Queue one CHW image in [-1, 1] (already on the CPU) to be written to `path`."""
+        """Queue one CHW image in [-1, 1] (already on the CPU) to be written to `path`; re-raises the failure of an
+        earlier write as soon as it is known.
+        """
+        for future in self.pending:
+            if future.done() and future.exception() is not None:
+                raise future.exception()
         if len(self.pending) >= self.max_pending:
             self._wait(len(self.pending) // 2)
         self.pending.append(self.pool.submit(_write, image, path, aspect_ratio))
@@ -33,17 +38,27 @@ class ImageWriter:
             future.result()
 
     def close(self) -> None:
-        """Wait for all queued writes, then stop the threads."""
+        """Wait for all queued writes, then stop the threads; re-raises the first failure."""
         try:
             self._wait(len(self.pending))
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
+    def abandon(self) -> None:
+        """Drop the writes not yet started, let the running ones end, and stop the threads; failures are ignored
+        (the caller is already handling an error). A write that did not complete leaves no file behind.
+        """
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pending = []
+
     def __enter__(self) -> ImageWriter:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abandon()
 
 
 def _write(image: torch.Tensor, path: str, aspect_ratio: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import signal
 import sys
@@ -41,12 +42,24 @@ class StopRequest:
               file=sys.stderr, flush=True)
 
 
+def interpreter() -> str:
+    """The Python that runs this process, as a command: relative to the current folder when inside it (e.g.
+    .venv/bin/python), so that the printed command works where it was started.
+    """
+    if not sys.executable:
+        return "python"
+    relative = os.path.relpath(sys.executable)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return sys.executable
+    return relative if os.sep in relative else os.path.join(os.curdir, relative)
+
+
 def resume_command() -> str:
-    """The command line of this run, set to resume from the latest save point."""
+    """The command line of this run, with this run's interpreter, set to resume from the latest save point."""
     args = list(sys.argv)
     extra = [] if "--continue_train" in args else ["--continue_train"]
     if any(a.startswith("--epoch=") or a == "--epoch" for a in args):
         extra += ["--epoch", "latest"]
     if any(a.startswith("--load_iter") for a in args):
         extra += ["--load_iter", "0"]
-    return shlex.join(["python", *args, *extra])
+    return shlex.join([interpreter(), *args, *extra])

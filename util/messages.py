@@ -31,3 +31,8 @@ def warn(message: str, once: str | None = None) -> None:
         _shown_once.add(once)
     if is_main_process():
         tqdm.write(f"warning: {message}", file=sys.stderr)
+
+
+def deprecated(old: str, new: str) -> None:
+    """Warn once that `old`, a name kept from the original release, has a newer equivalent `new`."""
+    warn(f"{old} is kept for code written for the original release; use {new} instead", once=f"deprecated {old}")

@@ -84,6 +84,18 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+@contextmanager
+def preserved_rng() -> Iterator[None]:
+    """Run the body, then put every generator (python, numpy, torch, CUDA) back as it was: whatever the body draws,
+    the code after it draws as if the body had not run.
+    """
+    state = rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
+
+
 def seed_cpu_generators(seed: int) -> None:
     """Seed python, numpy and torch's CPU generator (cheaper than seed_everything: no device generators)."""
     random.seed(seed)

@@ -1,4 +1,4 @@
-"""TensorBoard: losses as scalars and current visuals as images, in <checkpoints_dir>/<name>/tensorboard/."""
+"""TensorBoard: losses and metrics as scalars, current visuals as images, in <checkpoints_dir>/<name>/tensorboard/."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ class TensorBoardSink(Sink):
         from torch.utils.tensorboard import SummaryWriter
 
         self.log_dir = os.path.join(run_dir, "tensorboard")
+        self.description = f"the TensorBoard log in '{self.log_dir}'"
         self.writer = SummaryWriter(log_dir=self.log_dir)
 
     def show_images(self, images: dict[str, np.ndarray], epoch: int, total_iters: int) -> None:
@@ -27,6 +28,10 @@ class TensorBoardSink(Sink):
         for name, value in losses.items():
             self.writer.add_scalar(f"loss/{name}", float(value), total_iters)
         self.writer.add_scalar("epoch", epoch_progress, total_iters)
+
+    def log_metrics(self, epoch: int, values: dict[str, float], total_iters: int) -> None:
+        for name, value in values.items():
+            self.writer.add_scalar(f"metric/{name}", float(value), total_iters)
 
     def close(self) -> None:
         self.writer.close()

@@ -1,4 +1,5 @@
-"""Live display in a visdom server: a grid of the current visuals and a line plot of every loss over epochs."""
+"""Live display in a visdom server: a grid of the current visuals, a line plot of every loss over epochs, and one
+of the evaluation metrics (train.py --eval_freq)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def reachable(server: str, port: int, timeout: float = 5.0) -> bool:
 
 
 class VisdomSink(Sink):
-    """Sends to visdom windows `<display_id>` (losses) and `<display_id + 1>` (images), as the original did.
+    """Sends to visdom windows `<display_id>` (losses) and `<display_id + 1>` (images), as the original did, and
+    `<display_id + 2>` (metrics, one point per evaluation).
 
     If the server cannot be reached, at the start or later, it warns once with the command that starts a server
     and stops sending; training is never held up by it.
@@ -42,9 +44,12 @@ class VisdomSink(Sink):
         self.ncols = opt.display_ncols
         self.port = opt.display_port
         self.address = f"{opt.display_server}:{opt.display_port}"
+        self.description = f"to the visdom server at {self.address}"
         self.loss_win = str(opt.display_id)
         self.image_win = str(opt.display_id + 1)
+        self.metric_win = str(opt.display_id + 2)
         self.loss_names: list[str] | None = None
+        self.metric_names: list[str] | None = None
         self.vis = None
         if not reachable(opt.display_server, opt.display_port):
             self._give_up()
@@ -76,17 +81,27 @@ class VisdomSink(Sink):
                    opts={"title": f"{self.name} images (epoch {epoch})", "caption": caption})
 
     def log_losses(self, epoch_progress: float, losses: dict[str, float], total_iters: int) -> None:
+        self.loss_names = self._add_points(self.loss_win, epoch_progress, losses, "loss over time", "loss",
+                                           self.loss_names)
+
+    def log_metrics(self, epoch: int, values: dict[str, float], total_iters: int) -> None:
+        self.metric_names = self._add_points(self.metric_win, epoch, values, "metrics", "value", self.metric_names)
+
+    def _add_points(self, win: str, x_value: float, values: dict[str, float], title: str, ylabel: str,
+                    sent_names: list[str] | None) -> list[str] | None:
+        """Add one point per line to the line plot in window `win`: the window is (re)created when its lines
+        differ from `sent_names`, otherwise only the new points are sent. Returns the lines the window now has.
+        """
         if self.vis is None:
-            return
-        names = list(losses)
-        y = np.array([[float(losses[n]) for n in names]])
-        x = np.full_like(y, epoch_progress)
+            return sent_names
+        names = list(values)
+        y = np.array([[float(values[n]) for n in names]])
+        x = np.full_like(y, x_value)
         if len(names) == 1:
             x, y = x[:, 0], y[:, 0]
-        opts = {"title": f"{self.name} loss over time", "legend": names, "xlabel": "epoch", "ylabel": "loss"}
-        first = self.loss_names != names  # (re)create the window, then only send new points
-        self._send(self.vis.line, X=x, Y=y, win=self.loss_win, opts=opts, update=None if first else "append")
-        self.loss_names = names
+        opts = {"title": f"{self.name} {title}", "legend": names, "xlabel": "epoch", "ylabel": ylabel}
+        self._send(self.vis.line, X=x, Y=y, win=win, opts=opts, update=None if sent_names != names else "append")
+        return names
 
     def _send(self, method, *args, **kwargs) -> None:
         try:

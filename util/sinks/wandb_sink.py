@@ -1,4 +1,4 @@
-"""Weights & Biases: losses and current visuals of a run (imported only when --use_wandb asks for it)."""
+"""Weights & Biases: losses, metrics and current visuals of a run (imported only when --use_wandb asks for it)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ class WandbSink(Sink):
 
     def __init__(self, opt: argparse.Namespace, run_dir: str) -> None:
         self.wandb = import_optional("wandb", "wandb", "--use_wandb")
+        self.description = "the Weights & Biases run (--use_wandb)"
         config = {k: v if isinstance(v, str | int | float | bool | type(None)) else str(v)
                   for k, v in vars(opt).items()}
         try:
@@ -31,6 +32,14 @@ class WandbSink(Sink):
     def log_losses(self, epoch_progress: float, losses: dict[str, float], total_iters: int) -> None:
         self.run.log({f"loss/{name}": float(value) for name, value in losses.items()}
                      | {"epoch": epoch_progress, "total_iters": total_iters})
+
+    def log_metrics(self, epoch: int, values: dict[str, float], total_iters: int) -> None:
+        self.run.log({f"metric/{name}": float(value) for name, value in values.items()}
+                     | {"epoch": epoch, "total_iters": total_iters})
+
+    def show_best(self, metric: str, value: float, epoch: int) -> None:
+        self.run.summary[f"best/{metric}"] = value
+        self.run.summary["best/epoch"] = epoch
 
     def close(self) -> None:
         self.run.finish()
