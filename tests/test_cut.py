@@ -20,10 +20,12 @@ from datasets.make_demo_dataset import make_unpaired, true_a_to_b
 from models import create_model, load_networks, prepare_to_run
 from models.base_model import BaseModel
 from models.losses import patch_nce_loss
+from models.translator import load_generator
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
 from tests.conftest import (
     assert_user_error,
+    build_model,
     images_as_tensor,
     load_script,
     run_main,
@@ -32,6 +34,7 @@ from tests.conftest import (
     write_aligned_images,
 )
 from util.checkpoint import plain_state_dict, read_state, safe_load
+from util.errors import UserError
 
 CUT_VECTORS = Path(__file__).resolve().parent / "reference" / "cut" / "vectors"
 TINY = ["--netG", "resnet_6blocks", "--ngf", "4", "--ndf", "4", "--load_size", "32", "--crop_size", "32",
@@ -211,6 +214,24 @@ def test_the_release_weights_translate_as_in_the_release_with_cut_and_test_model
         model.test()
         output = model.fake_B if opt.model == "cut" else model.fake
         torch.testing.assert_close(output, vector["output"], rtol=0, atol=1e-5)
+    # The Python API and translate.py / export.py (models.translator): published weights need the two options
+    generator, _ = load_generator(str(folder), netG="resnet_6blocks", ngf=8, no_dropout=True, antialias=True,
+                                  antialias_up=True)
+    with torch.no_grad():
+        torch.testing.assert_close(generator.eval()(vector["input"]), vector["output"], rtol=0, atol=1e-5)
+    with pytest.raises(UserError, match="--antialias"):
+        load_generator(str(folder), netG="resnet_6blocks", ngf=8, no_dropout=True)
+
+
+def test_a_cut_run_folder_loads_through_the_python_api_with_its_saved_options(tmp_path, shapes):
+    _, model = build_model(shapes, tmp_path, "--name", "run", *TINY_CUT, "--no_antialias_up", save_options=True)
+    save_weights(model, tmp_path / "run")
+    generator, saved = load_generator(str(tmp_path / "run"))
+    assert (saved.model, saved.no_antialias, saved.no_antialias_up) == ("cut", False, True)
+    weights = safe_load(str(tmp_path / "run" / "latest_net_G.pth"))
+    assert generator.state_dict().keys() == weights.keys()
+    assert all(torch.equal(value, weights[key]) for key, value in generator.state_dict().items())
+    assert any(key.endswith(".filt") for key in weights)  # blur-pool downsampling, no blur upsampling
 
 
 # ---------------------------------------------------------------------------------------------------- learning
