@@ -18,7 +18,7 @@ from models.discriminators import patchgan_min_side
 from models.generators import check_layer_indices
 from util import messages
 from util.errors import UserError
-from util.option_types import add_bool_option
+from util.option_types import Range, add_bool_option
 
 CUT_MODES = ("CUT", "cut", "FastCUT", "fastcut")
 # What --CUT_mode sets (as defaults: options given on the command line win).
@@ -81,8 +81,10 @@ class CUTModel(BaseModel):
                        help="stride-2 convolutions instead of anti-aliased (blur-pool) downsampling in G and D")
         p.add_argument("--no_antialias_up", action="store_true",
                        help="transposed convolutions instead of anti-aliased (blur) upsampling in G")
-        p.add_argument("--lambda_GAN", type=float, default=1.0, help="weight of the adversarial loss G_GAN")
-        p.add_argument("--lambda_NCE", type=float, default=1.0, help="weight of the PatchNCE losses (0 = off)")
+        p.add_argument("--lambda_GAN", type=Range(float, min=0), default=1.0,
+                       help="weight of the adversarial loss G_GAN")
+        p.add_argument("--lambda_NCE", type=Range(float, min=0), default=1.0,
+                       help="weight of the PatchNCE losses (0 = off)")
         add_bool_option(p, "--nce_idt", True, "identity PatchNCE on B images (NCE_Y)")
         p.add_argument("--nce_layers", type=str, default="0,4,8,12,16",
                        help="generator layers (indices into its top-level layers) whose features PatchNCE compares")
@@ -91,14 +93,15 @@ class CUTModel(BaseModel):
         p.add_argument("--netF", type=str, default="mlp_sample", choices=networks.PROJECTOR_NAMES,
                        help="feature projector: sampled patches through a 2-layer MLP, sampled patches as they are, "
                             "or a 4x4 grid of pooled features")
-        p.add_argument("--netF_nc", type=int, default=256, help="width of the projector's MLP")
-        p.add_argument("--nce_T", type=float, default=0.07, help="temperature of the PatchNCE loss")
-        p.add_argument("--num_patches", type=int, default=256, help="patch locations sampled per layer (0 = all)")
+        p.add_argument("--netF_nc", type=Range(int, min=1), default=256, help="width of the projector's MLP")
+        p.add_argument("--nce_T", type=Range(float, above=0), default=0.07, help="temperature of the PatchNCE loss")
+        p.add_argument("--num_patches", type=Range(int, min=0), default=256,
+                       help="patch locations sampled per layer (0 = all)")
         add_bool_option(p, "--flip_equivariance", False,
                         "translate mirrored images in half of the steps and mirror their features back (FastCUT)")
         p.set_defaults(init_type="xavier", no_dropout=True)
         if is_train:
-            p.add_argument("--beta2", type=float, default=0.999, help="Adam beta2")
+            p.add_argument("--beta2", type=Range(float, min=0, below=1), default=0.999, help="Adam beta2")
             p.set_defaults(pool_size=0, gan_mode="lsgan", n_epochs=200, n_epochs_decay=200)
         given = parser.options_so_far()
         mode = given.CUT_mode.lower()
@@ -148,12 +151,6 @@ class CUTModel(BaseModel):
             raise UserError(f"--model cut compares the features of the generator's layers, which --netG {opt.netG} "
                             "does not provide; use --netG resnet_9blocks or resnet_6blocks")
         check_layer_indices(self.nce_layers, len(self.netG.model))
-        if opt.num_patches < 0:
-            raise UserError(f"--num_patches must be 0 (every location) or more, got {opt.num_patches}")
-        if opt.netF_nc < 1:
-            raise UserError(f"--netF_nc must be a positive number, got {opt.netF_nc}")
-        if opt.nce_T <= 0:
-            raise UserError(f"--nce_T must be a positive temperature, got {opt.nce_T}")
         if self.nce_idt and opt.lambda_NCE > 0 and opt.input_nc != opt.output_nc:
             raise UserError(f"--nce_idt feeds B images to the A -> B generator, so it needs --input_nc equal to "
                             f"--output_nc (got {opt.input_nc} and {opt.output_nc}); use --nce_idt false")
