@@ -51,7 +51,10 @@ class BlurUpsample(nn.Module):
         self.register_buffer("filt", binomial_filter([1.0, 3.0, 3.0, 1.0], channels, total=4.0))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        padded = F.pad(x, (1, 1, 1, 1), mode="replicate")
+        # Edge replication by concatenation: the same values as F.pad(mode="replicate"), whose backward
+        # torch.compile (inductor, torch 2.14) gets wrong on the CPU (a stride mismatch at run time).
+        padded = torch.cat([x[..., :1, :], x, x[..., -1:, :]], dim=-2)
+        padded = torch.cat([padded[..., :1], padded, padded[..., -1:]], dim=-1)
         return F.conv_transpose2d(padded, self.filt.to(x.dtype), stride=2, padding=3, groups=x.shape[1])
 
     def extra_repr(self) -> str:

@@ -21,7 +21,7 @@ import argparse
 import os
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -165,10 +165,10 @@ class BaseModel(OriginalReleaseMethods, ABC):
                 param.requires_grad_(requires_grad)
             distributed.set_gradient_sync(net, requires_grad)
 
-    def adam(self, params: Any) -> torch.optim.Adam:
-        """Adam with --lr and (--beta1, 0.999), using the fused implementation where the device has one."""
+    def adam(self, params: Any, beta2: float = 0.999) -> torch.optim.Adam:
+        """Adam with --lr and (--beta1, beta2), using the fused implementation where the device has one."""
         fused = self.device.type in ("cuda", "cpu")
-        return torch.optim.Adam(params, lr=self.opt.lr, betas=(self.opt.beta1, 0.999), fused=fused)
+        return torch.optim.Adam(params, lr=self.opt.lr, betas=(self.opt.beta1, beta2), fused=fused)
 
     def check_image_size(self, images: torch.Tensor) -> None:
         """In training, reject image sizes the generator cannot take, with the fix. At test time every size is
@@ -188,22 +188,29 @@ class BaseModel(OriginalReleaseMethods, ABC):
         """The precision context for forward passes and losses (--amp)."""
         return precision.autocast(self.device, self.opt.amp)
 
-    def optimizer_step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    def optimizer_step(self, optimizer: torch.optim.Optimizer | Sequence[torch.optim.Optimizer],
+                       loss: torch.Tensor) -> None:
         """Backpropagate `loss` and update the parameters of `optimizer` (through its GradScaler under fp16).
 
-        With --skip_nonfinite a NaN or Inf loss updates nothing (this check waits for the device once per step).
+        `optimizer` may be a list: one loss then updates several optimizers (CUT's G and F), all through the
+        first one's GradScaler. With --skip_nonfinite a NaN or Inf loss updates nothing (this check waits for the
+        device once per step).
         """
-        optimizer.zero_grad(set_to_none=True)
+        optimizers = [optimizer] if isinstance(optimizer, torch.optim.Optimizer) else list(optimizer)
+        for o in optimizers:
+            o.zero_grad(set_to_none=True)
         if self.opt.skip_nonfinite and not bool(torch.isfinite(loss.detach()).all()):
             self.skipped_steps += 1
             return
         if not self.grad_scalers:
             loss.backward()
-            optimizer.step()
+            for o in optimizers:
+                o.step()
             return
-        scaler = self.grad_scalers[self.optimizers.index(optimizer)]
+        scaler = self.grad_scalers[self.optimizers.index(optimizers[0])]
         scaler.scale(loss).backward()
-        scaler.step(optimizer)
+        for o in optimizers:
+            scaler.step(o)
         scaler.update()
 
     # running ----------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from models import losses, networks
 from models.base_model import BaseModel
 from util.errors import UserError
 from util.image_pool import ImagePool
-from util.ranges import Range
+from util.option_types import Range
 
 
 class CycleGANModel(BaseModel):

@@ -14,9 +14,13 @@ PROJECTOR_NAMES = ("mlp_sample", "sample", "reshape")
 
 
 def l2_normalize(rows: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
-    """Each row divided by (its Euclidean norm + eps), in float32."""
+    """Each row divided by (its Euclidean norm + eps), in float32.
+
+    The norm is torch's vector norm, whose gradient at an all-zero row is 0 (a square root's would be NaN), so
+    such a row (a dead MLP output, common at small widths) gets the true derivative I / eps instead of NaN.
+    """
     rows = rows.float()
-    return rows / (rows.pow(2).sum(dim=1, keepdim=True).sqrt() + eps)
+    return rows / (torch.linalg.vector_norm(rows, dim=1, keepdim=True) + eps)
 
 
 class PatchProjector(nn.Module):

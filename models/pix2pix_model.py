@@ -10,7 +10,7 @@ from torch import nn
 
 from models import losses, networks
 from models.base_model import BaseModel
-from util.ranges import Range
+from util.option_types import Range
 
 
 class Pix2PixModel(BaseModel):

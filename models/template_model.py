@@ -24,7 +24,7 @@ from torch import nn
 
 from models import networks
 from models.base_model import BaseModel
-from util.ranges import Range
+from util.option_types import Range
 
 
 class TemplateModel(BaseModel):

@@ -35,7 +35,8 @@ from util.errors import UserError
 RUN_OPTIONS_FILE = "train_opt.json"
 # The options that shape a generator, with test.py's defaults (--model test): what published weights get.
 GENERATOR_DEFAULTS: dict[str, Any] = {"netG": "resnet_9blocks", "norm": "instance", "ngf": 64, "no_dropout": False,
-                                      "input_nc": 3, "output_nc": 3, "init_type": "normal", "init_gain": 0.02}
+                                      "input_nc": 3, "output_nc": 3, "init_type": "normal", "init_gain": 0.02,
+                                      "antialias": False, "antialias_up": False}
 NETWORK_FILE = re.compile(r"^(?P<suffix>.+)_net_(?P<name>\w+)\.pth$")
 
 
@@ -97,8 +98,9 @@ def load_generator(path: str, model_suffix: str = "", epoch: str = "latest", loa
 
     `path` is a run folder (the generator `<epoch>_net_G<model_suffix>.pth`, or `iter_<load_iter>_net_...` when
     `load_iter` > 0) or a weights file (`<...>_net_<name>.pth` picks network <name> of the run's model). `options`
-    (netG, norm, ngf, no_dropout, input_nc, output_nc, init_type, init_gain) override the saved ones (see the module
-    docstring). The generator is in training mode, as test.py runs it without --eval: call `.eval()` for --eval.
+    (netG, norm, ngf, no_dropout, input_nc, output_nc, init_type, init_gain, and antialias, antialias_up for CUT
+    weights) override the saved ones (see the module docstring). The generator is in training mode, as test.py runs
+    it without --eval: call `.eval()` for --eval.
     Problems (no such folder or file, missing weights, weights that do not fit the options) raise UserError.
     """
     name = "G" + model_suffix

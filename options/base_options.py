@@ -15,15 +15,26 @@ from models import networks
 from util import distributed, precision
 from util.device import select_device
 from util.errors import UserError, unknown_name
-from util.ranges import Range
+from util.option_types import Range, add_bool_option
 
 
 class OptionParser(argparse.ArgumentParser):
     """An ArgumentParser whose mistakes become one-line UserErrors instead of usage dumps.
 
     A value outside an option's `choices` (the tables of networks, norms, schedules, ...) is refused here, once,
-    with the list of valid names.
+    with the list of valid names. It keeps the command line it parses, so that a model or dataset adding options
+    can read what was given so far (`options_so_far`), e.g. for presets such as CUT's --CUT_mode.
     """
+
+    def __init__(self, argv: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.argv = argv
+
+    def options_so_far(self) -> argparse.Namespace:
+        """The command line parsed with the options defined so far (the others are ignored): what a model's or
+        dataset's `modify_commandline_options` reads to choose defaults that depend on other options.
+        """
+        return self.parse_known_args(self.argv)[0]
 
     def error(self, message: str) -> NoReturn:
         raise UserError(f"{message} (see --help)")
@@ -74,7 +85,7 @@ class BaseOptions:
         p.add_argument("--init_type", type=str, default="normal", choices=networks.INIT_TYPES, help="weight init")
         p.add_argument("--init_gain", type=Range(float, above=0), default=0.02,
                        help="scale for normal, xavier and orthogonal init")
-        p.add_argument("--no_dropout", action="store_true", help="no dropout in the generator")
+        add_bool_option(p, "--no_dropout", False, "no dropout in the generator (also --no_dropout true|false)")
         # data
         p.add_argument("--dataset_mode", type=str, default="unaligned",
                        help=f"dataset: {', '.join(data.dataset_modes())}")
@@ -125,7 +136,7 @@ class BaseOptions:
 
     def gather_options(self, argv: list[str] | None) -> argparse.Namespace:
         """Parse in the original's order: base options, then the model's, then the dataset's; unknown flags fail."""
-        parser = self.initialize(OptionParser(formatter_class=HelpFormatter))
+        parser = self.initialize(OptionParser(argv, formatter_class=HelpFormatter))
         opt, _ = parser.parse_known_args(argv)
         parser = models.get_option_setter(opt.model)(parser, self.is_train)
         opt, _ = parser.parse_known_args(argv)

@@ -19,7 +19,7 @@ from options.base_options import OptionParser, check_run_name
 from util import checkpoint, precision
 from util.device import select_device
 from util.errors import UserError
-from util.ranges import Range
+from util.option_types import Range
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -67,12 +67,16 @@ def add_saved_generator_options(p: argparse.ArgumentParser) -> None:
                    help=f"no dropout in the generator ({shaped} off)")
     p.add_argument("--input_nc", type=Range(int, min=1), default=None, help=f"input channels ({shaped} 3)")
     p.add_argument("--output_nc", type=Range(int, min=1), default=None, help=f"output channels ({shaped} 3)")
+    p.add_argument("--antialias", action="store_true", default=None,
+                   help=f"blur-pool downsampling in the ResNet generator, as in CUT weights ({shaped} off)")
+    p.add_argument("--antialias_up", action="store_true", default=None,
+                   help=f"blur upsampling in the ResNet generator, as in CUT weights ({shaped} off)")
 
 
 def generator_overrides(opt: argparse.Namespace) -> dict:
     """The generator-shaping options given on the command line (the others stay None: the run's apply)."""
-    return {key: getattr(opt, key) for key in ("netG", "norm", "ngf", "no_dropout", "input_nc", "output_nc")
-            if getattr(opt, key) is not None}
+    shaping = ("netG", "norm", "ngf", "no_dropout", "input_nc", "output_nc", "antialias", "antialias_up")
+    return {key: getattr(opt, key) for key in shaping if getattr(opt, key) is not None}
 
 
 def check_generator_options(opt: argparse.Namespace) -> None:

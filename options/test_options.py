@@ -7,7 +7,7 @@ import argparse
 import metrics
 from options.base_options import BaseOptions
 from options.inference_options import add_tile_options, check_tile_options
-from util.ranges import Range
+from util.option_types import Range
 from util.results_page import results_dir
 
 

@@ -10,7 +10,7 @@ from models import find_model_using_name, losses, networks
 from options.base_options import BaseOptions
 from util import distributed, messages
 from util.errors import UserError
-from util.ranges import Range
+from util.option_types import Range
 
 
 class TrainOptions(BaseOptions):
@@ -81,11 +81,13 @@ class TrainOptions(BaseOptions):
         if opt.n_epochs + opt.n_epochs_decay < 1:
             raise UserError("--n_epochs and --n_epochs_decay must add up to at least 1")
         self.validate_evaluation(opt)
-        if opt.norm == "batch" and distributed.get_world_size() > 1:
-            # Per-process batch statistics would make the model depend on how the batch is split across GPUs.
-            messages.warn("--norm batch with several processes: using --norm syncbatch instead, so batch "
-                          "statistics cover the whole batch across processes (checkpoints stay interchangeable)")
-            opt.norm = "syncbatch"
+        for option in ("norm", "normG", "normD"):  # normG / normD: the separate norms of --model cut
+            if getattr(opt, option, None) == "batch" and distributed.get_world_size() > 1:
+                # Per-process batch statistics would make the model depend on how the batch is split across GPUs.
+                messages.warn(f"--{option} batch with several processes: using --{option} syncbatch instead, so "
+                              "batch statistics cover the whole batch across processes (checkpoints stay "
+                              "interchangeable)")
+                setattr(opt, option, "syncbatch")
 
     def validate_evaluation(self, opt: argparse.Namespace) -> None:
         """Check the evaluation options and fill in their defaults: the metrics from the model, the split from the

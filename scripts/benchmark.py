@@ -4,15 +4,25 @@
     python scripts/benchmark.py --cases pix2pix --amp off,bf16 --compile off,on --json bench.json
     python scripts/benchmark.py --peak                           # also: how close to this machine's limit?
 
+    python scripts/benchmark.py --cases cycle_gan,cut,fastcut --amp off --rounds 3   # CUT against CycleGAN
+
 Cases: `pix2pix` (default pix2pix: unet_256, basic D, batch norm, 256x256, batch 1), `cycle_gan` (default
-CycleGAN: resnet_9blocks, instance norm, 256x256, batch 1), `inference` (one resnet_9blocks generator,
-instance norm, in eval mode under inference mode, as test.py runs it; --test_batch_size images at a time) and
-`fid_features` (FID/KID feature extraction: torch-fidelity's Inception-v3, random weights, on --test_batch_size
-uint8 images of --size pixels at a time, which it resizes to 299x299, as metrics/ runs it). Every
-setting runs in a fresh process, so peak memory (RSS on CPU, max_memory_allocated on CUDA) and compile caches are
-its own. Like train.py and test.py, each setting first tunes glibc's malloc (util/allocator.py) unless
---system_malloc is given. Reported: median seconds per iteration after warm-up, images per second, peak memory,
-and the achieved GFLOP/s (operations of one iteration counted with torch's FlopCounterMode, divided by its time).
+CycleGAN: resnet_9blocks, instance norm, 256x256, batch 1), `cut` and `fastcut` (default CUT and FastCUT:
+resnet_9blocks with anti-aliased down- and upsampling, anti-aliased basic D, F with 256 patches per layer, batch
+1), `cut_plain` (CUT with --no_antialias --no_antialias_up, to show what anti-aliasing costs; not run by default),
+`inference` (one resnet_9blocks generator, instance norm, in eval mode under inference mode, as test.py runs it;
+--test_batch_size images at a time) and `fid_features` (FID/KID feature extraction: torch-fidelity's Inception-v3,
+random weights, on --test_batch_size uint8 images of --size pixels at a time, which it resizes to 299x299, as
+metrics/ runs it). Every setting runs in a fresh process, so peak memory (RSS on CPU, max_memory_allocated on CUDA)
+and compile caches are its own. Like train.py and test.py, each setting first tunes glibc's malloc
+(util/allocator.py) unless --system_malloc is given. Reported: median seconds per iteration after warm-up, the
+mean CPU seconds per iteration (all threads of the process; on a shared machine this tracks the work done better
+than wall time), images per second, peak memory, and the achieved GFLOP/s (operations of one iteration counted
+with torch's FlopCounterMode, divided by its time). The training cases other than cycle_gan are also compared with
+the cycle_gan run of the same round and settings: mean wall seconds, mean CPU seconds and peak memory as multiples
+of CycleGAN's (means, because FastCUT's steps differ: half of them mirror the images and need one more encoder
+pass). `--rounds N` repeats every setting N times, interleaved (each round runs every case once), and summarises
+each setting by its medians over the rounds, which keeps the comparison fair on a machine whose load changes.
 With --peak, the best throughput of a plain 3x3 convolution is measured first for each precision, and each row
 shows what fraction of it the setting reaches; the case's GFLOP divided by the peak estimates the shortest time any
 implementation of the same networks could reach on this device (they are almost all convolutions).
@@ -56,18 +66,23 @@ import torch  # noqa: E402
 from util.allocator import keep_freed_memory  # noqa: E402
 from util.errors import UserError, exit_on_user_error  # noqa: E402
 
-CASES = ("pix2pix", "cycle_gan", "inference", "fid_features")
+CASES = ("pix2pix", "cycle_gan", "cut", "fastcut", "cut_plain", "inference", "fid_features")
+DEFAULT_CASES = tuple(case for case in CASES if case != "cut_plain")
+REFERENCE_CASE = "cycle_gan"  # the other training cases are compared with it
 MEASUREMENTS = ("tiles", "large", "backends")  # inference measurements: run once each, not per precision
 CASE_OPTIONS = {
     "pix2pix": ["--model", "pix2pix"],
     "cycle_gan": ["--model", "cycle_gan"],
+    "cut": ["--model", "cut"],
+    "fastcut": ["--model", "cut", "--CUT_mode", "FastCUT"],
+    "cut_plain": ["--model", "cut", "--no_antialias", "--no_antialias_up"],
     "inference": ["--model", "test", "--netG", "resnet_9blocks", "--norm", "instance", "--no_dropout"],
 }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, from: {', '.join(CASES)}")
+    p.add_argument("--cases", default=",".join(DEFAULT_CASES), help=f"comma-separated, from: {', '.join(CASES)}")
     p.add_argument("--amp", default="off,bf16", help="comma-separated precisions: off, bf16, fp16")
     p.add_argument("--compile", default="off", help="comma-separated: off, on")
     p.add_argument("--channels_last", action="store_true", help="use the channels-last memory layout")
@@ -78,6 +93,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--test_batch_size", type=int, default=8, help="images per inference batch")
     p.add_argument("--warmup", type=int, default=2, help="untimed iterations first (compilation happens here)")
     p.add_argument("--iters", type=int, default=5, help="timed iterations")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="run every setting this many times, interleaved, and summarise each by its medians")
     p.add_argument("--peak", action="store_true",
                    help="also measure this device's best convolution throughput per precision and report how close "
                         "each setting comes to it")
@@ -345,7 +362,8 @@ def run_fid_features(amp: str, args: argparse.Namespace) -> dict:
     else:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"case": "fid_features", "amp": amp, "compile": False, "channels_last": False, "device": device,
-            "batch_size": batch, "size": args.size, "s_per_iter": batch / rate,
+            "batch_size": batch, "size": args.size, "s_per_iter": batch / rate, "mean_s_per_iter": batch / rate,
+            "cpu_s_per_iter": None,
             "gflop": counter.get_total_flops() / 1e9, "images_per_s": rate, "peak_memory_mb": peak_mb,
             "iters": args.iters, "threads": torch.get_num_threads()}
 
@@ -364,15 +382,16 @@ def run_one(case: str, amp: str, compiled: bool, args: argparse.Namespace) -> di
         step = model.test if case == "inference" else model.optimize_parameters
         if opt.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(opt.device)
-        times = []
+        times, cpu_times = [], []
         for i in range(args.warmup + args.iters):
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             model.set_input(data)
             step()
             if opt.device.type == "cuda":
                 torch.cuda.synchronize(opt.device)
             if i >= args.warmup:
                 times.append(time.perf_counter() - start)
+                cpu_times.append(time.process_time() - cpu_start)
         gflop = None if compiled else count_gflop(model, data, step)
     seconds = statistics.median(times)
     if opt.device.type == "cuda":
@@ -380,7 +399,8 @@ def run_one(case: str, amp: str, compiled: bool, args: argparse.Namespace) -> di
     else:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
     return {"case": case, "amp": amp, "compile": compiled, "channels_last": args.channels_last,
-            "device": str(opt.device), "batch_size": batch, "size": args.size, "s_per_iter": seconds, "gflop": gflop,
+            "device": str(opt.device), "batch_size": batch, "size": args.size, "s_per_iter": seconds,
+            "mean_s_per_iter": statistics.mean(times), "cpu_s_per_iter": statistics.mean(cpu_times), "gflop": gflop,
             "images_per_s": batch / seconds, "peak_memory_mb": peak_mb, "iters": args.iters,
             "threads": torch.get_num_threads()}
 
@@ -410,9 +430,49 @@ def add_throughput(results: list[dict], peaks: dict[str, float]) -> None:
         r["floor_s"] = r["gflop"] / peak if peak and r["gflop"] else None
 
 
+def same_setting(a: dict, b: dict) -> bool:
+    return all(a.get(key) == b.get(key) for key in ("amp", "compile", "channels_last", "device", "round"))
+
+
+def add_reference_ratios(results: list[dict]) -> None:
+    """Compare every training case with the cycle_gan run of the same round and settings, once both exist."""
+    references = [r for r in results if r["case"] == REFERENCE_CASE and "error" not in r]
+    for r in results:
+        if "error" in r or r["case"] in (REFERENCE_CASE, "inference", "fid_features"):
+            continue
+        reference = next((ref for ref in references if same_setting(r, ref)), None)
+        if reference is not None:
+            r["vs_cycle_gan"] = {
+                "s_per_iter": r["mean_s_per_iter"] / reference["mean_s_per_iter"],
+                "cpu_s_per_iter": r["cpu_s_per_iter"] / reference["cpu_s_per_iter"],
+                "peak_memory": r["peak_memory_mb"] / reference["peak_memory_mb"],
+            }
+
+
+def summarize_rounds(results: list[dict]) -> list[dict]:
+    """One row per setting: the median over its rounds of every timing, memory and ratio."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in results:
+        if "error" not in r:
+            groups.setdefault((r["case"], r["amp"], r["compile"]), []).append(r)
+    summary = []
+    for rows in groups.values():
+        row = {**rows[0], "rounds": len(rows)}
+        row.pop("round", None)
+        for key in ("s_per_iter", "mean_s_per_iter", "cpu_s_per_iter", "images_per_s", "peak_memory_mb", "gflops",
+                    "of_peak"):
+            values = [r[key] for r in rows if r.get(key) is not None]
+            row[key] = statistics.median(values) if values else None
+        ratios = [r["vs_cycle_gan"] for r in rows if "vs_cycle_gan" in r]
+        if ratios:
+            row["vs_cycle_gan"] = {key: statistics.median(ratio[key] for ratio in ratios) for key in ratios[0]}
+        summary.append(row)
+    return summary + [r for r in results if "error" in r]
+
+
 def format_table(results: list[dict]) -> str:
-    header = (f"{'case':<10} {'amp':<5} {'compile':<8} {'batch':>5} {'s/iter':>8} {'img/s':>7} {'peak MB':>8} "
-              f"{'GFLOP/s':>8} {'of peak':>8}  device")
+    header = (f"{'case':<10} {'amp':<5} {'compile':<8} {'batch':>5} {'s/iter':>8} {'CPU s':>8} {'img/s':>7} "
+              f"{'peak MB':>8} {'GFLOP/s':>8} {'of peak':>8}  {'x CycleGAN (s, CPU s, memory)':<30} device")
     rows = [header, "-" * len(header)]
     for r in results:
         if "error" in r:
@@ -420,9 +480,13 @@ def format_table(results: list[dict]) -> str:
             continue
         gflops = f"{r['gflops']:.0f}" if r.get("gflops") else "-"
         of_peak = f"{r['of_peak']:.0%}" if r.get("of_peak") else "-"
+        cpu_seconds = f"{r['cpu_s_per_iter']:.3f}" if r.get("cpu_s_per_iter") is not None else "-"
+        ratio = r.get("vs_cycle_gan")
+        versus = (f"{ratio['s_per_iter']:.2f}, {ratio['cpu_s_per_iter']:.2f}, {ratio['peak_memory']:.2f}" if ratio
+                  else "-")
         rows.append(f"{r['case']:<10} {r['amp']:<5} {str(r['compile']):<8} {r['batch_size']:>5} "
-                    f"{r['s_per_iter']:>8.3f} {r['images_per_s']:>7.2f} {r['peak_memory_mb']:>8.0f} "
-                    f"{gflops:>8} {of_peak:>8}  {r['device']}")
+                    f"{r['s_per_iter']:>8.3f} {cpu_seconds:>8} {r['images_per_s']:>7.2f} "
+                    f"{r['peak_memory_mb']:>8.0f} {gflops:>8} {of_peak:>8}  {versus:<30} {r['device']}")
     return "\n".join(rows)
 
 
@@ -459,6 +523,8 @@ def main(argv: list[str] | None = None) -> None:
         if case not in CASES + MEASUREMENTS:
             raise UserError(f"unknown case '{case}' in --cases; choose from {', '.join(CASES + MEASUREMENTS)}")
     amps = args.amp.split(",")
+    if args.rounds < 1:
+        raise UserError(f"--rounds must be 1 or more, got {args.rounds}")
     speed_cases = [case for case in args.cases.split(",") if case in CASES]
     peaks = measure_peaks(amps, passthrough) if args.peak and speed_cases else {}
     results, measurements = [], []
@@ -466,19 +532,28 @@ def main(argv: list[str] | None = None) -> None:
         if case in MEASUREMENTS:
             measurements.append(run_in_subprocess(case, "off", False, passthrough))
             print(format_measurement(measurements[-1]), flush=True)
-    for case in speed_cases:
-        for compiled in (c == "on" for c in args.compile.split(",")):
-            if compiled and case == "fid_features":
-                continue  # the feature extractor always runs eager, as metrics/ runs it
-            for amp in amps:
-                results.append(run_in_subprocess(case, amp, compiled, passthrough))
-                add_throughput(results, peaks)
-                print(format_table(results[-1:]).splitlines()[-1], flush=True)
+    for round_index in range(args.rounds):
+        for case in speed_cases:
+            for compiled in (c == "on" for c in args.compile.split(",")):
+                if compiled and case == "fid_features":
+                    continue  # the feature extractor always runs eager, as metrics/ runs it
+                for amp in amps:
+                    result = run_in_subprocess(case, amp, compiled, passthrough)
+                    results.append({**result, "round": round_index})
+                    add_throughput(results, peaks)
+                    add_reference_ratios(results)
+                    print(format_table(results[-1:]).splitlines()[-1], flush=True)
+        if args.rounds > 1 and results:  # rows whose CycleGAN ran later in the round get their ratios now
+            print(f"round {round_index + 1} of {args.rounds}:")
+            print(format_table([r for r in results if r["round"] == round_index]), flush=True)
+    summary = summarize_rounds(results) if args.rounds > 1 else results
     if results:
         print()
-        print(format_table(results))
+        if args.rounds > 1:
+            print(f"medians over {args.rounds} interleaved rounds:")
+        print(format_table(summary))
     if args.json:
-        report = {"conv_peak_gflops": peaks, "results": results, "inference": measurements}
+        report = {"conv_peak_gflops": peaks, "results": results, "summary": summary, "inference": measurements}
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
 
 

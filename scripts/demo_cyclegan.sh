@@ -2,17 +2,7 @@
 # CycleGAN quick start: generate the unpaired demo data (datasets/demo_shapes), train a small CycleGAN on it (CPU,
 # a few minutes), test it, score it against the known answer (and with FID when the Inception weights are on this
 # machine), and print where the pages are.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PY=${PYTHON:-.venv/bin/python}
-[ -x "$PY" ] || PY=python3
-# PyTorch's compute threads wait on each other when other work holds some of the cores (a run then takes several
-# times longer): use the cores that are free now, unless OMP_NUM_THREADS is set.
-if [ -z "${OMP_NUM_THREADS:-}" ]; then
-    OMP_NUM_THREADS=$("$PY" -c 'from util.threads import free_cores; print(free_cores())' 2>/dev/null || echo 1)
-    export OMP_NUM_THREADS
-fi
-echo "compute threads: $OMP_NUM_THREADS (set OMP_NUM_THREADS to choose)"
+source "$(dirname "$0")/demo_common.sh"
 
 "$PY" datasets/make_demo_dataset.py --kind unpaired --out datasets
 COMMON=(--dataroot datasets/demo_shapes --name demo_shapes_cyclegan --model cycle_gan

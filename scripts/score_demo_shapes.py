@@ -1,4 +1,5 @@
-"""Score a CycleGAN trained on datasets/demo_shapes against the known answer (A -> B rotates colour channels).
+"""Score a CycleGAN or CUT model trained on datasets/demo_shapes against the known answer (A -> B rotates colour
+channels).
 
 Reads the <stem>_real_A.png / <stem>_fake_B.png files that test.py wrote and prints the mean absolute error of
 fake_B against the true mapping, next to the error of returning the input unchanged (in 8-bit levels).
@@ -29,7 +30,7 @@ def score(images: Path) -> tuple[float, float, int]:
         fake_errors.append(np.abs(fake - target).mean())
         input_errors.append(np.abs(real - target).mean())
     if not fake_errors:
-        raise SystemExit(f"error: no *_real_A.png results in '{images}'; run test.py --model cycle_gan first")
+        raise SystemExit(f"error: no *_real_A.png results in '{images}'; run test.py (--model cycle_gan or cut) first")
     return float(np.mean(fake_errors)), float(np.mean(input_errors)), len(fake_errors)
 
 
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("images", type=Path, help="the images/ folder of a test.py results page")
     fake_error, input_error, count = score(parser.parse_args(argv).images)
-    print(f"demo_shapes A -> B over {count} test images: G_A error {fake_error:.1f} levels "
+    print(f"demo_shapes A -> B over {count} test images: fake_B error {fake_error:.1f} levels "
           f"(returning the input: {input_error:.1f}; ratio {fake_error / input_error:.2f})")
 
 

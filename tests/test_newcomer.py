@@ -85,7 +85,9 @@ def test_free_cores_and_the_busy_measure():
 
 
 def test_demo_scripts_choose_the_thread_count():
-    for script in ("demo.sh", "demo_cyclegan.sh"):
+    common = (ROOT / "scripts" / "demo_common.sh").read_text()
+    choose = common.index("free_cores()")
+    assert "export OMP_NUM_THREADS" in common[choose:]
+    for script in ("demo.sh", "demo_cyclegan.sh", "demo_cut.sh"):
         text = (ROOT / "scripts" / script).read_text()
-        choose = text.index("free_cores()")
-        assert "export OMP_NUM_THREADS" in text[choose:] and choose < text.index("train.py")
+        assert text.index('source "$(dirname "$0")/demo_common.sh"') < text.index("train.py")

@@ -10,7 +10,7 @@ from options.test_options import TestOptions
 from options.train_options import TrainOptions
 from tests.conftest import assert_user_error, run_main
 from util.errors import UserError
-from util.ranges import Range
+from util.option_types import Range
 
 
 def train_opt(tmp_path, *args: str):

@@ -1,8 +1,9 @@
-"""Valid ranges of numeric options, declared where each option is defined: `type=Range(float, above=0)`.
+"""The argparse types of options, used where each option is defined (options/, and the options models add).
 
-A `Range` is the option's argparse `type`: it converts the text and refuses a value outside the range, so argparse
-reports `argument --lr: must be > 0, got -1.0` (one line, through the option parser's error) before anything runs.
-It lives in util/ so that options/, models/ and data/ can all declare the ranges of the options they add.
+- `Range`: the valid range of a numeric option, `type=Range(float, above=0)`. It converts the text and refuses a
+  value outside the range, so argparse reports `argument --lr: must be > 0, got -1.0` (one line, through the option
+  parser's error) before anything runs.
+- `add_bool_option`: a boolean option written as the CUT release writes them, `--flag` or `--flag true|false`.
 """
 
 from __future__ import annotations
@@ -52,3 +53,26 @@ class Range:
         if high:
             return f"<= {self.max}" if self.max is not None else f"< {self.below}"
         return "a number"
+
+
+TRUE_WORDS = ("true", "yes", "y", "on", "1")
+FALSE_WORDS = ("false", "no", "n", "off", "0")
+
+
+def str2bool(value: str | bool) -> bool:
+    """An argparse type for boolean options written as the CUT release writes them: `--flag`, `--flag True`,
+    `--flag false`, `--flag 0` ... (use with nargs="?" and const=True).
+    """
+    if isinstance(value, bool):
+        return value
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got '{value}'")
+
+
+def add_bool_option(parser: argparse.ArgumentParser, flag: str, default: bool, help: str) -> None:
+    """Add a boolean option that takes `flag` alone (true) or `flag true|false` (the CUT release's str2bool)."""
+    parser.add_argument(flag, type=str2bool, nargs="?", const=True, default=default, metavar="BOOL", help=help)
