@@ -334,10 +334,10 @@ def test_bf16_and_compile_wrappers(tmp_path, shapes, monkeypatch):
 
 
 def test_nonfinite_losses_stop_the_run_or_skip_the_step(tmp_path, shapes):
-    args = ["--dataroot", str(shapes), "--checkpoints_dir", str(tmp_path), *TINY_CUT, "--nce_T", "nan",
+    args = ["--dataroot", str(shapes), "--checkpoints_dir", str(tmp_path), *TINY_CUT, "--lambda_NCE", "inf",
             "--n_epochs", "1", "--n_epochs_decay", "0", "--no_html", "--max_dataset_size", "2"]
     assert_user_error(run_main("train.py", *args, "--name", "stop"), "loss G, NCE", "NaN or Inf", "--skip_nonfinite")
-    _, model = ready_model(shapes, tmp_path / "ck", "--nce_T", "nan", "--skip_nonfinite")
+    _, model = ready_model(shapes, tmp_path / "ck", "--lambda_NCE", "inf", "--skip_nonfinite")
     before = {name: {k: v.clone() for k, v in plain_state_dict(net).items()} for name, net in model.networks().items()}
     model.set_input(random_batch())
     model.optimize_parameters()
@@ -354,6 +354,7 @@ def test_nonfinite_losses_stop_the_run_or_skip_the_step(tmp_path, shapes):
     (["--nce_layers", "0,4,40"], ["--nce_layers index 40", "0 to 28"]),
     (["--nce_layers", "a,b"], ["--nce_layers", "0,4,8,12,16"]),
     (["--num_patches", "-1"], ["--num_patches", "-1"]),
+    (["--nce_T", "0"], ["--nce_T", "> 0", "got 0"]),
     (["--netF", "conv"], ["--netF", "conv", "mlp_sample, reshape, sample"]),
     (["--CUT_mode", "SlowCUT"], ["--CUT_mode", "FastCUT"]),
     (["--nce_idt", "maybe"], ["--nce_idt", "true or false"]),
