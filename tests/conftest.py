@@ -26,6 +26,7 @@ import torch
 from PIL import Image
 
 from data import create_dataset
+from datasets.make_demo_dataset import true_a_to_b
 from models import create_model, prepare_to_run
 from models.base_model import BaseModel
 from options.test_options import TestOptions
@@ -99,10 +100,16 @@ def write_unaligned_images(root: Path, count: int, size: int = 40, seed: int = 3
     return root
 
 
-def images_as_tensor(paths) -> torch.Tensor:
-    """RGB image files as one batch in [-1, 1]."""
-    arrays = np.stack([np.asarray(Image.open(p)) for p in paths])
+def images_as_tensor(paths, convert: Callable[[np.ndarray], np.ndarray] | None = None) -> torch.Tensor:
+    """RGB image files as one batch in [-1, 1], each array passed through `convert` first if given."""
+    arrays = np.stack([convert(np.asarray(Image.open(p))) if convert else np.asarray(Image.open(p)) for p in paths])
     return torch.tensor(arrays).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
+def demo_shapes_answer(root: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """The testA images of a demo_shapes dataset and their exact B translations, as batches in [-1, 1]."""
+    paths = sorted((root / "testA").glob("*.png"))
+    return images_as_tensor(paths), images_as_tensor(paths, true_a_to_b)
 
 
 @pytest.fixture(scope="session")

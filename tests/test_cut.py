@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
-from PIL import Image
 from torch import nn
 
 from data import create_dataset
-from datasets.make_demo_dataset import make_unpaired, true_a_to_b
+from datasets.make_demo_dataset import make_unpaired
 from models import create_model, load_networks, prepare_to_run
 from models.base_model import BaseModel
 from models.losses import patch_nce_loss
@@ -26,7 +25,7 @@ from options.train_options import TrainOptions
 from tests.conftest import (
     assert_user_error,
     build_model,
-    images_as_tensor,
+    demo_shapes_answer,
     load_script,
     run_main,
     run_training,
@@ -256,10 +255,7 @@ def test_learns_the_channel_rotation(tmp_path, mode, epochs, extra, bound):
     opt, model = ready_model(root, tmp_path / "ck", "--CUT_mode", mode, "--ngf", "8", "--ndf", "8", "--batch_size",
                              "4", "--lr", "0.002", "--num_patches", "64", "--netF_nc", "64", "--name", "learn", *extra)
     dataset = create_dataset(opt)
-    paths = sorted((root / "testA").glob("*.png"))
-    real = images_as_tensor(paths)
-    target = torch.tensor(np.stack([true_a_to_b(np.asarray(Image.open(p))) for p in paths]))
-    target = target.permute(0, 3, 1, 2).float() / 127.5 - 1
+    real, target = demo_shapes_answer(root)
 
     def error() -> float:
         with torch.no_grad():

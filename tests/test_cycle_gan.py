@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import random
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 from torch import nn
 
 from data import create_dataset
-from datasets.make_demo_dataset import make_unpaired, true_a_to_b
-from tests.conftest import REFERENCE, TINY_CYCLE_GAN, build_model, images_as_tensor, save_weights
+from datasets.make_demo_dataset import make_unpaired
+from tests.conftest import REFERENCE, TINY_CYCLE_GAN, build_model, demo_shapes_answer, save_weights
 
 
 def build(tmp_path, *args: str, base: list[str] = TINY_CYCLE_GAN):
@@ -171,10 +169,7 @@ def test_learns_the_channel_rotation(tmp_path):
     random.seed(0)
     opt, model = build(root, "--batch_size", "4", "--lr", "0.001", "--name", "learn")
     dataset = create_dataset(opt)
-    test_paths = sorted((root / "testA").glob("*.png"))
-    real = images_as_tensor(test_paths)
-    target = torch.tensor(np.stack([true_a_to_b(np.asarray(Image.open(p))) for p in test_paths]))
-    target = target.permute(0, 3, 1, 2).float() / 127.5 - 1
+    real, target = demo_shapes_answer(root)
 
     def error() -> float:
         with torch.no_grad():
