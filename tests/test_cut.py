@@ -4,6 +4,7 @@ mapping, resume, several processes, precision, the release's weights at test tim
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 from pathlib import Path
@@ -290,6 +291,26 @@ def test_resume_is_exact_with_F_and_its_optimizer(tmp_path, shapes):
     assert len(optimizers[0]) == 3 and optimizers[0][2]["state"]  # F's moments are saved
     for a, b in zip(*optimizers, strict=True):
         assert all(torch.equal(a["state"][i]["exp_avg_sq"], b["state"][i]["exp_avg_sq"]) for i in a["state"])
+
+
+def test_evaluated_by_fid_during_training_and_refused_paired_metrics(tmp_path, shapes, weights_dir):
+    """--eval_freq scores G's fake_B against the real B test images (a random-weight Inception here) and keeps
+    the best epoch's G, F and D; L1 is refused, as for CycleGAN, since a batch's real_B is not its target."""
+    evaluation = ["--eval_freq", "1", "--eval_metrics", "fid", "--save_best", "fid", "--metrics_weights_dir",
+                  str(weights_dir)]
+    run_training(shapes, tmp_path, "evaluated", [*RUN, *evaluation])
+    state = safe_load(str(tmp_path / "evaluated" / "latest_train_state.pth"))
+    assert [e["epoch"] for e in state["evaluations"]] == [1, 2]
+    assert all(math.isfinite(e["values"]["fid"]) and e["values"]["fid"] >= 0 for e in state["evaluations"])
+    best = state["best"]["epoch"]
+    for net in ("G", "F", "D"):
+        best_weights = safe_load(str(tmp_path / "evaluated" / f"best_net_{net}.pth"))
+        epoch_weights = safe_load(str(tmp_path / "evaluated" / f"{best}_net_{net}.pth"))
+        assert best_weights.keys() == epoch_weights.keys()
+        assert all(torch.equal(best_weights[k], epoch_weights[k]) for k in epoch_weights), net
+    result = run_main("test.py", "--dataroot", str(shapes), "--checkpoints_dir", str(tmp_path), "--name", "evaluated",
+                      *TINY_CUT, "--metrics", "fid,l1")
+    assert_user_error(result, "l1 needs each generated image's own target", "--model cut learns from unpaired")
 
 
 def synchronised_step(rank: int, folder: str, root: str) -> None:
