@@ -40,6 +40,7 @@ from util.checkpoint import (
 )
 from util.errors import UserError
 from util.nonfinite import NonFiniteLossError
+from util.visualizer import Visualizer
 
 # 4 images x 2 epochs of a tiny pix2pix, saving after every image.
 ARGS = [*TINY_RUNS["pix2pix"], "--n_epochs", "1", "--n_epochs_decay", "1", "--save_latest_freq", "1", "--print_freq",
@@ -410,3 +411,31 @@ def test_state_dict_carries_grad_scalers(root, tmp_path):
     model.grad_scalers = [torch.amp.GradScaler("cpu") for _ in range(2)]
     model.load_state_dict(state)
     assert [scaler.get_scale() for scaler in model.grad_scalers] == [16.0, 32.0]
+
+
+def test_a_display_that_cannot_write_an_evaluation_is_dropped_and_the_others_still_get_it(tmp_path, capsys):
+    opt = make_opt(tmp_path, checkpoints_dir=str(tmp_path / "ck"), name="run", use_wandb=False, use_tensorboard=False,
+                   display_id=0, no_html=True)
+    visualizer = Visualizer(opt)
+
+    class Display:
+        def __init__(self, description: str, full: bool) -> None:
+            self.description, self.full, self.calls = description, full, []
+
+        def record(self, call: str) -> None:
+            if self.full:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self.calls.append(call)
+
+        def log_metrics(self, epoch, values, total_iters):
+            self.record("metrics")
+
+        def show_best(self, metric, value, epoch):
+            self.record("best")
+
+    full, working = Display("the full display", True), Display("the working display", False)
+    visualizer.sinks = [full, working]
+    visualizer.log_metrics(1, {"fid": 3.0}, 8, "2 test images")
+    visualizer.log_best("fid", 3.0, 1, "best_net_*.pth")
+    assert visualizer.sinks == [working] and working.calls == ["metrics", "best"]
+    assert capsys.readouterr().err.count("warning: cannot write the full display (No space left on device)") == 1

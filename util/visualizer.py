@@ -88,16 +88,14 @@ class Visualizer:
         if not targets:
             return
         images = {label: util.tensor2im(image) for label, image in visuals.items()}
-        for sink in targets:
-            self._call(sink, lambda s: s.show_images(images, epoch, total_iters))
+        self._to_sinks(lambda s: s.show_images(images, epoch, total_iters), targets)
 
     def plot_current_losses(self, epoch: int, counter_ratio: float, losses: OrderedDict[str, float],
                             total_iters: int = 0) -> None:
         """Add the current losses to the plots; counter_ratio is the fraction of the epoch done; `total_iters` (images
         seen) is the step for W&B and TensorBoard.
         """
-        for sink in list(self.sinks):
-            self._call(sink, lambda s: s.log_losses(epoch + counter_ratio, dict(losses), total_iters))
+        self._to_sinks(lambda s: s.log_losses(epoch + counter_ratio, dict(losses), total_iters))
 
     def print_current_losses(self, epoch: int, iters: int, losses: OrderedDict[str, float], t_comp: float,
                              t_data: float) -> str:
@@ -114,14 +112,12 @@ class Visualizer:
         message = f"(epoch: {epoch}, iters: {total_iters}, evaluation: {description}) "
         message += " ".join(f"{name}: {value:.5g}" for name, value in values.items())
         self.log_message(message)
-        for sink in self.sinks:
-            sink.log_metrics(epoch, values, total_iters)
+        self._to_sinks(lambda s: s.log_metrics(epoch, values, total_iters))
 
     def log_best(self, metric: str, value: float, epoch: int, saved_as: str) -> None:
         """A new best value of `metric` (train.py --save_best): log line, console and sinks."""
         self.log_message(f"best {metric} so far: {value:.5g} at epoch {epoch}; saved as {saved_as}")
-        for sink in self.sinks:
-            sink.show_best(metric, value, epoch)
+        self._to_sinks(lambda s: s.show_best(metric, value, epoch))
 
     def restore_metrics(self, evaluations: list[dict], best: dict | None) -> None:
         """Give the training page the evaluations of a resumed run ({"epoch", "values", ...} each) and its best
@@ -139,8 +135,7 @@ class Visualizer:
     def close(self) -> None:
         """Finish every sink (final page and plot, W&B run, TensorBoard file)."""
         sinks, self.sinks = self.sinks, []
-        for sink in sinks:
-            self._call(sink, lambda s: s.close())
+        self._to_sinks(lambda s: s.close(), sinks)
 
     def _append_to_log(self, line: str) -> None:
         if not self.enabled or self.log_path is None:
@@ -152,16 +147,18 @@ class Visualizer:
             self._warn_unwritable(f"the loss log '{self.log_path}'", err)
             self.log_path = None
 
-    def _call(self, sink: Sink, action: Callable[[Sink], None]) -> None:
-        """Run `action` on `sink`; if it cannot write, warn once and drop the sink."""
-        try:
-            action(sink)
-        except OSError as err:
-            self._warn_unwritable(sink.description, err)
-            if sink in self.sinks:
-                self.sinks.remove(sink)
-            if sink is self.page:
-                self.page = None
+    def _to_sinks(self, action: Callable[[Sink], None], sinks: list[Sink] | None = None) -> None:
+        """Run `action` on each of `sinks` (default: all); one that cannot write warns once and is dropped, so a
+        display never stops training."""
+        for sink in list(self.sinks if sinks is None else sinks):
+            try:
+                action(sink)
+            except OSError as err:
+                self._warn_unwritable(sink.description, err)
+                if sink in self.sinks:
+                    self.sinks.remove(sink)
+                if sink is self.page:
+                    self.page = None
 
     @staticmethod
     def _warn_unwritable(what: str, err: OSError) -> None:
