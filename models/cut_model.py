@@ -191,12 +191,12 @@ class CUTModel(BaseModel):
                 self.check_discriminator_size(images)
 
     def check_discriminator_size(self, images: torch.Tensor) -> None:
-        """Refuse images too small for D's downsamplings (anti-aliased or not), with the smallest side that fits."""
+        """Refuse images too small for D's downsamplings, with the smallest side that fits."""
         opt = self.opt
         if opt.netD == "pixel":
             return
         n_layers = 3 if opt.netD == "basic" else opt.n_layers_D
-        smallest = patchgan_min_side(n_layers, antialias=not opt.no_antialias)
+        smallest = patchgan_min_side(n_layers)
         height, width = images.shape[-2:]
         if min(height, width) < smallest:
             raise UserError(f"--netD {opt.netD} halves the image {n_layers} times and needs sides of at least "
@@ -299,6 +299,11 @@ class CUTModel(BaseModel):
         self.loss_G = self.generator_loss()
         with_F = [self.optimizer_F] if self.optimizer_F is not None else []
         self.optimizer_step([self.optimizer_G, *with_F], self.loss_G)
+
+    def evaluation_images(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """G's translations of the batch's A images and its real B images (G(B) of --nce_idt is not needed)."""
+        with torch.inference_mode(), self.autocast():
+            return self.netG(self.real_A), self.real_B
 
     def network_options_hint(self, name: str) -> str:
         """The options that shape network `name`, anti-aliasing included, for mismatch messages."""

@@ -48,30 +48,12 @@ class NLayerDiscriminator(nn.Module):
         return self.model(x)
 
 
-def patchgan_output_side(side: int, n_layers: int, antialias: bool = False) -> int:
-    """The side of an NLayerDiscriminator's score map for an input side, or 0 when a layer cannot take it.
-
-    Each 4x4 convolution (padding 1) shrinks a side by 1 at stride 1 or halves it at stride 2; a blur-pool needs a
-    side of at least 2 (its reflection padding) and halves it, rounding up.
+def patchgan_min_side(n_layers: int) -> int:
+    """The smallest input side an NLayerDiscriminator with `n_layers` downsamplings can score: its last two 4x4
+    convolutions (stride 1, padding 1) need 3 pixels, and each downsampling, a stride-2 convolution or (anti-aliased)
+    a stride-1 convolution and a blur-pool, needs twice the side it leaves.
     """
-
-    def conv(s: int, stride: int) -> int:
-        return (s - 2) // stride + 1 if s >= 2 else 0
-
-    def blur_pool(s: int) -> int:
-        return (s + 1) // 2 if s >= 2 else 0
-
-    for _ in range(n_layers):  # the downsampling layers
-        side = blur_pool(conv(side, 1)) if antialias else conv(side, 2)
-    return conv(conv(side, 1), 1)  # the last feature layer and the score layer, both at stride 1
-
-
-def patchgan_min_side(n_layers: int, antialias: bool = False) -> int:
-    """The smallest input side an NLayerDiscriminator with `n_layers` downsamplings can score."""
-    side = 1
-    while not patchgan_output_side(side, n_layers, antialias):
-        side += 1
-    return side
+    return 3 * 2**n_layers
 
 
 class PixelDiscriminator(nn.Module):
