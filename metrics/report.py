@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
 from metrics.base import MetricSettings
 from metrics.folders import Evaluation
 from metrics.registry import metric_info
-from util.checkpoint import new_file_mode
+from util.atomic_files import write_atomically
 
 
 def format_value(value: float) -> str:
@@ -54,14 +52,4 @@ def write_json(record: dict, path: str | Path) -> None:
     """Write `record` as indented JSON, atomically (a reader never sees half a file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp_", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(record, handle, indent=2)
-            handle.write("\n")
-            os.fchmod(handle.fileno(), new_file_mode())
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
+    write_atomically(str(path), lambda f: f.write((json.dumps(record, indent=2) + "\n").encode()))

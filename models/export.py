@@ -17,14 +17,15 @@ example size.
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
+import io
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
 from torch import nn
+
+from util.atomic_files import write_atomically
 
 EXPORT_FORMATS = ("onnx", "torchscript")
 ONNX_OPSET = 17
@@ -55,21 +56,6 @@ def _eval_copy(netG: nn.Module) -> nn.Module:
     return copy.deepcopy(netG).float().cpu().eval()
 
 
-def _write_atomically(path: str, write: Callable[[str], None]) -> None:
-    """Let `write` fill a temporary file beside `path`, then rename it over `path`: never a half-written file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp_", suffix=os.path.splitext(path)[1], dir=folder)
-    os.close(fd)
-    try:
-        write(tmp_path)
-        os.chmod(tmp_path, 0o644)
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
-
-
 def export_onnx(netG: nn.Module, path: str, input_nc: int, example_size: int = 256) -> None:
     """Write `netG` as an ONNX model with dynamic batch, height and width (see the module docstring).
 
@@ -82,14 +68,13 @@ def export_onnx(netG: nn.Module, path: str, input_nc: int, example_size: int = 2
     example = torch.zeros(1, input_nc, example_size, example_size)
     dynamic = {0: "batch", 2: "height", 3: "width"}
 
-    def write(tmp_path: str) -> None:
-        with torch.no_grad(), _without_notices():
-            torch.onnx.export(net, (example,), tmp_path, dynamo=False, opset_version=ONNX_OPSET,
-                              input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                              dynamic_axes={INPUT_NAME: dynamic, OUTPUT_NAME: dynamic})
-        onnx.checker.check_model(tmp_path)
-
-    _write_atomically(path, write)
+    buffer = io.BytesIO()
+    with torch.no_grad(), _without_notices():
+        torch.onnx.export(net, (example,), buffer, dynamo=False, opset_version=ONNX_OPSET,
+                          input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+                          dynamic_axes={INPUT_NAME: dynamic, OUTPUT_NAME: dynamic})
+    onnx.checker.check_model(onnx.load_from_string(buffer.getvalue()))
+    write_atomically(path, lambda f: f.write(buffer.getvalue()))
 
 
 def export_torchscript(netG: nn.Module, path: str) -> None:
@@ -101,7 +86,7 @@ def export_torchscript(netG: nn.Module, path: str) -> None:
     net = _eval_copy(netG)
     with _without_notices():
         scripted = torch.jit.freeze(torch.jit.script(net))
-        _write_atomically(path, lambda tmp_path: torch.jit.save(scripted, tmp_path))
+        write_atomically(path, lambda f: torch.jit.save(scripted, f))
 
 
 def export_generator(netG: nn.Module, path: str, format: str, input_nc: int, example_size: int = 256) -> None:

@@ -11,7 +11,7 @@ from torch import nn
 
 from models import networks
 from tests.conftest import run_main, write_noise_images
-from util import checkpoint
+from util import atomic_files, checkpoint
 from util.errors import UserError
 
 
@@ -28,7 +28,7 @@ def test_atomic_save_replaces_and_leaves_no_temp(tmp_path):
     checkpoint.atomic_save({"w": torch.zeros(2)}, str(path))
     assert torch.equal(checkpoint.safe_load(str(path))["w"], torch.zeros(2))
     assert os.listdir(tmp_path) == ["latest_net_G.pth"]
-    assert path.stat().st_mode & 0o777 == checkpoint.new_file_mode()
+    assert path.stat().st_mode & 0o777 == atomic_files.new_file_mode()
 
 
 def test_failed_save_keeps_previous_file(tmp_path, monkeypatch):

@@ -94,7 +94,7 @@ def test_full_results_disk_is_one_line_and_leaves_no_partial_file(weights, tmp_p
         def save_until_full(image, fp, format=None, **params):
             if next(calls) < 3:
                 return real_save(image, fp, format, **params)
-            Path(fp).write_bytes(b"\x89PNG")
+            fp.write(b"\x89PNG")  # the temporary file save_image writes
             raise full
 
         monkeypatch.setattr(Image.Image, "save", save_until_full)

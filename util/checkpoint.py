@@ -19,7 +19,6 @@ import hashlib
 import os
 import pickle
 import re
-import tempfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +26,7 @@ import torch
 from torch import nn
 
 from util import messages
+from util.atomic_files import fsync_dir, write_atomically
 from util.errors import UserError
 
 PENDING = ".pending"
@@ -62,20 +62,7 @@ def atomic_save(obj: Any, path: str) -> None:
     A crash at any moment leaves either the old complete file or the new complete file, never a truncated one.
     A failed write (disk full, permissions) raises OSError and leaves no temporary file behind.
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp_", suffix=".pth", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch_save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-            os.fchmod(f.fileno(), new_file_mode())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp_path, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp_path)
-        raise
-    fsync_dir(folder)
+    write_atomically(path, lambda f: torch_save(obj, f), durable=True)
 
 
 def torch_save(obj: Any, f: Any) -> None:
@@ -101,25 +88,6 @@ def os_error_behind(err: BaseException) -> OSError | None:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
-
-
-def new_file_mode() -> int:
-    """The permissions open() would give a new file under the current umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def fsync_dir(folder: str) -> None:
-    """Make a rename inside `folder` durable (a no-op where directories can't be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def safe_load(path: str, map_location: str | torch.device = "cpu") -> Any:

@@ -8,6 +8,8 @@ from urllib.parse import quote
 import dominate
 from dominate import tags
 
+from util.atomic_files import write_atomically
+
 
 class HTML:
     """A page at <web_dir>/index.html with images under <web_dir>/images/, declared as UTF-8; with `refresh` > 0
@@ -52,15 +54,7 @@ class HTML:
     def save(self, filename: str = "index.html") -> str:
         """Write the page (via a temporary file, so readers never see half a page) and return its path."""
         path = os.path.join(self.web_dir, filename)
-        tmp = path + ".tmp"
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(self.doc.render())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        write_atomically(path, lambda f: f.write(self.doc.render().encode("utf-8")))
         return path
 
 

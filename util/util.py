@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,7 @@ from torch import nn
 from torchvision.transforms.v2 import functional as F
 
 from util import messages
+from util.atomic_files import write_atomically
 from util.image_files import to_8bit
 
 
@@ -53,15 +53,8 @@ def save_image(image: np.ndarray, path: str, aspect_ratio: float = 1.0) -> None:
             size = (width, round(width / aspect_ratio))
         if size != pil.size:
             pil = pil.resize(size, Image.Resampling.BICUBIC)
-    folder, name = os.path.split(path)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    try:
-        pil.save(tmp, format=Image.registered_extensions()[os.path.splitext(name)[1].lower()])
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    image_format = Image.registered_extensions()[os.path.splitext(path)[1].lower()]
+    write_atomically(path, lambda f: pil.save(f, format=image_format))
 
 
 def image_to_tensor(image: Image.Image, channels: int) -> torch.Tensor:

@@ -9,6 +9,8 @@ import os
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from util.atomic_files import write_atomically
+
 
 class LossHistory:
     """Every logged loss, averaged into at most `max_bins` bins so that drawing costs the same at any length.
@@ -103,7 +105,5 @@ def draw_loss_plot(history: LossHistory, path: str, title: str) -> bool:
         ax.ticklabel_format(axis="y", useOffset=False)
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp)
-    os.replace(tmp, path)
+    write_atomically(path, lambda f: fig.savefig(f, format="png"))
     return True
