@@ -18,7 +18,7 @@ from metrics.evaluator import Evaluator
 from metrics.inception_metrics import check_set_sizes
 from metrics.registry import default_metric_names, paired_names, parse_metric_names, refuse_paired
 from util.errors import UserError
-from util.image_files import IMAGE_EXTENSIONS, is_image_file
+from util.image_files import IMAGE_EXTENSIONS, is_image_file, to_8bit
 from util.progress import progress_bar
 
 RESULTS_PAIR = ("fake_B", "real_B")  # the visuals compared by default: test.py saves <stem>_<visual>.png
@@ -52,7 +52,7 @@ def read_image(path: Path) -> np.ndarray:
     """An image file as an HxWx3 uint8 array; an unreadable file is a UserError naming it."""
     try:
         with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
+            return np.asarray(to_8bit(image).convert("RGB"))  # 16-bit, float, transparent: as the datasets read them
     except (OSError, ValueError, Image.DecompressionBombError) as err:
         raise UserError(f"cannot read image '{path}' ({err}); replace or remove it") from None
 

@@ -21,7 +21,9 @@ import torch
 from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from data.image_folder import load_image
 from metrics import Evaluator, MetricSettings, metric_info, metric_names, results_images, to_uint8
+from metrics.folders import read_image
 from metrics.inception_metrics import (
     InceptionFeatures,
     extraction_rate,
@@ -522,3 +524,12 @@ def test_training_stops_before_its_first_step_without_fid_weights(tmp_path: Path
     assert_user_error(result, f"'{INCEPTION_FILE}'", inception_url(), "--metrics_weights_dir")
     assert "eval_metrics: fid,l1,psnr" in result.stdout and "eval_phase: val" in result.stdout
     assert "epoch 1/" not in result.stderr
+
+
+def test_metrics_read_16_bit_and_transparent_images_as_the_datasets_do(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.png"
+    Image.fromarray(np.full((4, 4), 30000, np.uint16)).save(deep)
+    clear = tmp_path / "clear.png"
+    Image.fromarray(np.array([[[200, 0, 0, 0]] * 4] * 4, np.uint8), "RGBA").save(clear)
+    for path in (deep, clear):
+        assert np.array_equal(read_image(path), np.asarray(load_image(str(path)))), path
