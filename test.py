@@ -15,10 +15,9 @@ from data import create_dataset
 from data.image_folder import searched_folders
 from metrics import (
     Evaluator,
-    MetricSettings,
-    check_set_sizes,
     evaluate_results,
     evaluation_record,
+    evaluator_for_options,
     format_table,
     table_rows,
     write_json,
@@ -54,7 +53,10 @@ def main(argv: list[str] | None = None) -> None:
         dataset = create_dataset(opt)
     model = create_model(opt)
     total = min(opt.num_test, len(dataset))
-    evaluator = metrics_evaluator(opt, model, total) if opt.metrics else None  # missing weights stop here
+    evaluator = None
+    if opt.metrics:  # too few images for KID or missing weights stop here, before any inference
+        check_evaluation_pair(model, "--metrics")
+        evaluator = evaluator_for_options(opt, opt.metrics, total, model.evaluation_unpaired_reason)
     setup_for_test(model, opt, dataset.first_batch())
     start = time.time()
     with ResultsPage(opt, image_dirs) as results, progress_bar(total, "test", "img") as bar:
@@ -73,18 +75,6 @@ def main(argv: list[str] | None = None) -> None:
             add_metrics(opt, results, evaluator, model)
         page = results.close()
     messages.info(f"wrote {results.count} results to {page} in {seconds:.1f} s")
-
-
-def metrics_evaluator(opt: argparse.Namespace, model: BaseModel, count: int) -> Evaluator:
-    """The metrics of --metrics with their networks loaded, before any inference: too few images for KID or
-    missing weights stop the run at once.
-    """
-    settings = MetricSettings(device=opt.device, amp=opt.amp, weights_dir=opt.metrics_weights_dir,
-                              kid_subset_size=opt.kid_subset_size)
-    names = opt.metrics.split(",")
-    check_evaluation_pair(model, "--metrics")
-    check_set_sizes(names, count, count, settings)
-    return Evaluator(names, settings, unpaired_reason=model.evaluation_unpaired_reason)
 
 
 def add_metrics(opt: argparse.Namespace, results: ResultsPage, evaluator: Evaluator, model: BaseModel) -> None:

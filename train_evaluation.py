@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 
 from data import DatasetLoader, create_dataset
-from metrics import Evaluator, MetricSettings, check_set_sizes
+from metrics import evaluator_for_options
 from models import check_evaluation_pair
 from models.base_model import BaseModel
 from util import distributed
@@ -37,15 +37,12 @@ class HeldOutEvaluation:
         self.main = distributed.is_main_process()
         if not self.main:
             return
-        names = opt.eval_metrics.split(",")
         check_evaluation_pair(model, "--eval_metrics")
-        settings = MetricSettings(device=opt.device, amp=opt.amp, weights_dir=opt.metrics_weights_dir,
-                                  kid_subset_size=opt.kid_subset_size)
         with preserved_rng():
             self.loader = held_out_loader(opt)
-            self.count = len(self.loader)
-            check_set_sizes(names, self.count, self.count, settings)  # the split may hold fewer than --eval_num
-            self.evaluator = Evaluator(names, settings, unpaired_reason=model.evaluation_unpaired_reason)
+            self.count = len(self.loader)  # the split may hold fewer than --eval_num
+            self.evaluator = evaluator_for_options(opt, opt.eval_metrics, self.count,
+                                                   model.evaluation_unpaired_reason)
 
     def evaluate(self, model: BaseModel) -> tuple[dict[str, float], str] | None:
         """Run the model in eval mode over the held-out images and compute the metrics: (values, a description of

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from metrics.base import MetricFamily, MetricInfo, MetricSettings, to_uint8
-from metrics.evaluator import Evaluator
+from metrics.evaluator import Evaluator, evaluator_for_options
 from metrics.folders import RESULTS_PAIR, Evaluation, evaluate_folders, evaluate_results, results_images
 from metrics.inception_metrics import check_set_sizes
 from metrics.registry import (
@@ -37,6 +37,7 @@ __all__ = [
     "evaluate_folders",
     "evaluate_results",
     "evaluation_record",
+    "evaluator_for_options",
     "format_table",
     "metric_info",
     "metric_names",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable
 
 import torch
 
 from metrics.base import ImageBatch, MetricFamily, MetricSettings, check_same_size, to_uint8
+from metrics.inception_metrics import check_set_sizes
 from metrics.registry import families, paired_names, parse_metric_names, refuse_paired
 from util.errors import UserError
 
@@ -92,3 +94,15 @@ class Evaluator:
         self.num_fake = 0
         if not self.real_kept:
             self.num_real = 0
+
+
+def evaluator_for_options(opt: argparse.Namespace, names: str, count: int, unpaired_reason: str | None
+                          ) -> Evaluator:
+    """The Evaluator of a command's metric options (--metrics, --eval_metrics) for `count` images per set, its
+    networks loaded: too few images for FID/KID or missing weights stop here, before any inference.
+    """
+    settings = MetricSettings(device=opt.device, amp=opt.amp, weights_dir=opt.metrics_weights_dir,
+                              kid_subset_size=opt.kid_subset_size)
+    chosen = names.split(",")
+    check_set_sizes(chosen, count, count, settings)
+    return Evaluator(chosen, settings, unpaired_reason=unpaired_reason)

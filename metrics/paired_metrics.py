@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from metrics.base import MetricFamily, MetricInfo, MetricSettings, check_same_size, chunks
+from metrics.base import MetricFamily, MetricInfo, MetricSettings, chunks
 from metrics.weights import library_loading, local_weights
 from util.errors import UserError
 from util.precision import autocast
@@ -104,9 +104,6 @@ class PairedMetrics(MetricFamily):
         self.reset()
 
     def add(self, fake: torch.Tensor | None, real: torch.Tensor | None) -> None:
-        if fake is None or real is None:
-            raise ValueError("paired metrics need each generated image together with its target")
-        check_same_size(fake, real)
         for name in self.names:
             self.values[name].append(self.per_image(name, fake, real))
 

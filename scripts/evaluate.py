@@ -39,12 +39,14 @@ from metrics import (  # noqa: E402
     metric_names,
     write_json,
 )
+from options.base_options import OptionParser  # noqa: E402
 from util.errors import UserError, exit_on_user_error  # noqa: E402
+from util.option_types import Range  # noqa: E402
 from util.precision import AMP_MODES, check_amp  # noqa: E402
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = OptionParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("folders", nargs="+", metavar="FOLDER",
                    help="a test.py results folder, or two folders: real images, then generated images")
     p.add_argument("--metrics", default=None,
@@ -52,12 +54,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "results, fid otherwise)")
     p.add_argument("--metrics_weights_dir", default=None,
                    help="folder holding the metric networks' weight files, searched before torch.hub's cache")
-    p.add_argument("--batch_size", type=int, default=32, help="images per forward pass of the feature networks")
+    p.add_argument("--batch_size", type=Range(int, min=1), default=32,
+                   help="images per forward pass of the feature networks")
     p.add_argument("--amp", default="off", choices=AMP_MODES,
                    help="autocast precision of the feature networks (bf16 is faster on recent CPUs; report "
                         "published numbers with off)")
-    p.add_argument("--kid_subset_size", type=int, default=100, help="images in each KID subset")
-    p.add_argument("--kid_subsets", type=int, default=100, help="number of KID subsets")
+    p.add_argument("--kid_subset_size", type=Range(int, min=2), default=100, help="images in each KID subset")
+    p.add_argument("--kid_subsets", type=Range(int, min=1), default=100, help="number of KID subsets")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="where the feature networks run (auto: CUDA when present)")
     p.add_argument("--visuals", default=",".join(RESULTS_PAIR),
@@ -72,10 +75,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def settings_from(args: argparse.Namespace) -> MetricSettings:
     """MetricSettings from the command line, checked."""
-    if args.batch_size < 1:
-        raise UserError(f"--batch_size must be at least 1, got {args.batch_size}")
-    if args.kid_subset_size < 2 or args.kid_subsets < 1:
-        raise UserError("--kid_subset_size must be at least 2 and --kid_subsets at least 1")
     if args.device == "cuda" and not torch.cuda.is_available():
         raise UserError("--device cuda: no CUDA GPU is available; use --device cpu")
     device = torch.device("cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
