@@ -27,7 +27,7 @@ from torch import nn
 
 from util.atomic_files import write_atomically
 
-EXPORT_FORMATS = ("onnx", "torchscript")
+EXPORT_FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}  # format -> file extension
 ONNX_OPSET = 17
 INPUT_NAME, OUTPUT_NAME = "input", "output"
 

@@ -164,7 +164,7 @@ def translate(netG: nn.Module, images: torch.Tensor, size_multiple: int, tile: i
     torch.inference_mode; the output is float32, on the images' device (tiles run on the generator's).
     """
     check_tile_settings(tile, tile_overlap, tile_stats, size_multiple)
-    if tile_stats is None:
+    if tile and tile_stats is None:
         tile_stats = default_tile_stats(netG)
     if tile_batch_size < 1:
         raise UserError(f"the tile batch size must be at least 1, got {tile_batch_size}")
@@ -197,15 +197,14 @@ class Translator(nn.Module):
     """
 
     def __init__(self, netG: nn.Module, size_multiple: int, amp: str = "off", tile: int = 0, tile_overlap: int = 32,
-                 tile_stats: str | None = None, tile_batch_size: int = 4) -> None:
+                 tile_stats: str | None = None) -> None:
         super().__init__()
         check_tile_settings(tile, tile_overlap, tile_stats, size_multiple)
         if amp not in precision.AMP_MODES:
             raise UserError(f"unknown --amp '{amp}'; choose one of: {', '.join(precision.AMP_MODES)}")
         self._orig_mod = netG
         self.size_multiple, self.amp = size_multiple, amp
-        self.tile, self.tile_overlap, self.tile_stats, self.tile_batch_size = tile, tile_overlap, tile_stats, \
-            tile_batch_size
+        self.tile, self.tile_overlap, self.tile_stats = tile, tile_overlap, tile_stats
 
     @property
     def generator(self) -> nn.Module:
@@ -217,8 +216,7 @@ class Translator(nn.Module):
             return self.translate_image(images)
         net = unwrap_model(self.generator) if self.tile else self.generator
         with precision.autocast(generator_device(net), self.amp):
-            return translate(net, images, self.size_multiple, self.tile, self.tile_overlap, self.tile_stats,
-                             self.tile_batch_size)
+            return translate(net, images, self.size_multiple, self.tile, self.tile_overlap, self.tile_stats)
 
     def translate_image(self, image: Image.Image) -> Image.Image:
         """The generator's output for a PIL image, as a PIL image of the same size."""

@@ -95,9 +95,6 @@ class TileGrid:
     def build(cls, height: int, width: int, tile: int, overlap: int, align: int = 1) -> TileGrid:
         return cls(Axis.build(height, tile, overlap, align), Axis.build(width, tile, overlap, align))
 
-    def __len__(self) -> int:
-        return len(self.rows.starts) * len(self.cols.starts)
-
     def tiles(self) -> list[tuple[int, int, torch.Tensor, torch.Tensor]]:
         """(top, left, row window, column window) of every tile, row by row; its 2-D window is their outer product."""
         return [(top, left, row_window, col_window)

@@ -15,6 +15,7 @@ from models import networks
 from models.export import EXPORT_FORMATS
 from models.inference import TILE_STATS, check_tile_settings
 from models.translator import GENERATOR_DEFAULTS, generator_options
+from options.base_options import HelpFormatter as BaseHelpFormatter
 from options.base_options import OptionParser, check_run_name
 from util import checkpoint, precision
 from util.device import select_device
@@ -22,8 +23,8 @@ from util.errors import UserError
 from util.option_types import Range
 
 
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows defaults, except None (options whose help says where their value comes from)."""
+class HelpFormatter(BaseHelpFormatter):
+    """Shows defaults and ranges, except None defaults (options whose help says where their value comes from)."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         return action.help if action.default is None else super()._get_help_string(action)
@@ -135,7 +136,7 @@ class ExportOptions:
         check_generator_options(opt)
         if opt.output is None:
             stem = checkpoint.network_file(checkpoint.load_suffix(opt.epoch, opt.load_iter), "G" + opt.model_suffix)
-            extension = {"onnx": ".onnx", "torchscript": ".pt"}[opt.format]
+            extension = EXPORT_FORMATS[opt.format]
             opt.output = os.path.join(opt.run_dir, stem.removesuffix(".pth") + extension)
         opt.device = select_device("-1")  # exports are made on the CPU
         return opt

@@ -69,7 +69,6 @@ from util.errors import UserError, exit_on_user_error  # noqa: E402
 CASES = ("pix2pix", "cycle_gan", "cut", "fastcut", "cut_plain", "inference", "fid_features")
 DEFAULT_CASES = tuple(case for case in CASES if case != "cut_plain")
 REFERENCE_CASE = "cycle_gan"  # the other training cases are compared with it
-MEASUREMENTS = ("tiles", "large", "backends")  # inference measurements: run once each, not per precision
 CASE_OPTIONS = {
     "pix2pix": ["--model", "pix2pix"],
     "cycle_gan": ["--model", "cycle_gan"],
@@ -520,8 +519,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         passthrough = [a for a in passthrough if a != args.json]
     for case in args.cases.split(","):
-        if case not in CASES + MEASUREMENTS:
-            raise UserError(f"unknown case '{case}' in --cases; choose from {', '.join(CASES + MEASUREMENTS)}")
+        if case not in CASES + tuple(MEASURE):
+            raise UserError(f"unknown case '{case}' in --cases; choose from {', '.join(CASES + tuple(MEASURE))}")
     amps = args.amp.split(",")
     if args.rounds < 1:
         raise UserError(f"--rounds must be 1 or more, got {args.rounds}")
@@ -529,7 +528,7 @@ def main(argv: list[str] | None = None) -> None:
     peaks = measure_peaks(amps, passthrough) if args.peak and speed_cases else {}
     results, measurements = [], []
     for case in args.cases.split(","):
-        if case in MEASUREMENTS:
+        if case in MEASURE:
             measurements.append(run_in_subprocess(case, "off", False, passthrough))
             print(format_measurement(measurements[-1]), flush=True)
     for round_index in range(args.rounds):
