@@ -306,7 +306,7 @@ def save(opt: argparse.Namespace, model: BaseModel, dataset: DatasetLoader, run:
         "best": run.best,
     }
     checkpoint.write_save_point(run.folder, suffix, model.network_state_dicts(), state)
-    if suffix != "latest":
+    if suffix not in ("latest", "best"):
         checkpoint.prune_states(run.folder, opt.keep_state, suffix)
 
 

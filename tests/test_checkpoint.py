@@ -175,3 +175,13 @@ def test_an_old_pix2pix_checkpoint_runs_in_test_py(tmp_path):
                       "0", "--gpu_ids", "-1")
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(list((tmp_path / "results" / "old" / "test_latest" / "images").glob("*_fake.png"))) == 2
+
+
+def test_keep_state_counts_numbered_save_points_only(tmp_path):
+    for suffix in ("1", "iter_8", "2", "best", "3", "latest"):  # written in this order
+        checkpoint.atomic_save({"progress": suffix}, str(tmp_path / checkpoint.state_file(suffix)))
+        os.utime(tmp_path / checkpoint.state_file(suffix), ns=(0, len(os.listdir(tmp_path)) * 10**9))
+    checkpoint.prune_states(str(tmp_path), 2, "3")
+    assert sorted(os.listdir(tmp_path)) == sorted(checkpoint.state_file(s) for s in ("2", "3", "best", "latest"))
+    checkpoint.prune_states(str(tmp_path), 0, "3")  # --keep_state 0: every numbered state goes
+    assert sorted(os.listdir(tmp_path)) == [checkpoint.state_file(s) for s in ("best", "latest")]

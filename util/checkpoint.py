@@ -237,22 +237,21 @@ def read_state(folder: str, suffix: str | int, network_names: list[str]) -> dict
     return state
 
 
-def prune_states(folder: str, keep: int, newest: str | int) -> list[str]:
+NUMBERED_STATE = re.compile(r"^(\d+|iter_\d+)_train_state\.pth$")  # the states --keep_state counts
+
+
+def prune_states(folder: str, keep: int, newest: str | int) -> None:
     """Delete the training-state files of all but the newest `keep` numbered save points (<epoch>, iter_<n>; by
     time of writing, `newest` being the one just written); their network files stay and load as weights alone.
-    `latest` always keeps its state. Returns the deleted files.
+    The states of `latest` and `best` are not numbered and always stay.
     """
-    if str(newest) == "latest":
-        return []
-    numbered = [name for name in os.listdir(folder)
-                if name.endswith("_train_state.pth") and name not in (state_file("latest"), state_file(newest))]
+    numbered = [name for name in os.listdir(folder) if NUMBERED_STATE.match(name) and name != state_file(newest)]
     numbered.sort(key=lambda name: os.stat(os.path.join(folder, name)).st_mtime_ns, reverse=True)
-    newest_state = [state_file(newest)] if os.path.isfile(os.path.join(folder, state_file(newest))) else []
-    deleted = []
-    for name in (newest_state + numbered)[keep:]:
+    newest_state = state_file(newest)
+    if NUMBERED_STATE.match(newest_state) and os.path.isfile(os.path.join(folder, newest_state)):
+        numbered.insert(0, newest_state)
+    for name in numbered[keep:]:
         os.remove(os.path.join(folder, name))
-        deleted.append(os.path.join(folder, name))
-    return deleted
 
 
 # network weights ----------------------------------------------------------------------------------------------------
