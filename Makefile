@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser demo test lint clean-demo
+.PHONY: setup browser demo test lint
 
 setup: $(STAMP)
 

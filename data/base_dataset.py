@@ -103,7 +103,7 @@ def get_transform(
         elif params["flip"]:
             steps.append(F.horizontal_flip)
     if convert:
-        steps.append(_to_tensor)
+        steps.append(to_tensor)
     return v2.Compose(steps)
 
 
@@ -152,5 +152,3 @@ def _random_flip(img: Image.Image) -> Image.Image:
     return F.horizontal_flip(img) if random.random() > 0.5 else img
 
 
-def _to_tensor(img: Image.Image) -> torch.Tensor:
-    return to_tensor(img)

@@ -68,10 +68,6 @@ class _Inspected(Dataset):
         return [], sizes
 
 
-def _as_list(items: list) -> list:
-    return items
-
-
 def find_unusable_images(dataset: Dataset, size_multiple: int, same_size: bool, num_workers: int = 0
                          ) -> list[Problem]:
     """Load every sample of `dataset` as training would and return every problem found: files that cannot be
@@ -80,7 +76,7 @@ def find_unusable_images(dataset: Dataset, size_multiple: int, same_size: bool, 
 
     Random generators of this process are left as they were; the samples' own crops and flips do not matter here.
     """
-    loader = DataLoader(_Inspected(dataset), batch_size=8, num_workers=num_workers, collate_fn=_as_list,
+    loader = DataLoader(_Inspected(dataset), batch_size=8, num_workers=num_workers, collate_fn=list,
                         worker_init_fn=ignore_stop_signals)
     problems: list[Problem] = []
     sizes: dict[str, list[tuple[int, int, str]]] = {}

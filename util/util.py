@@ -78,13 +78,11 @@ def tensor_to_image(image: torch.Tensor) -> Image.Image:
     """A (C, H, W) or (1, C, H, W) tensor in [-1, 1] with 1 or 3 channels as an 8-bit PIL image ("L" or "RGB"),
     rounded as tensor2im rounds.
     """
-    if image.dim() == 4:
-        image = image[0]
-    if image.shape[0] not in (1, 3):
-        raise ValueError(f"an image has 1 (gray) or 3 (RGB) channels, not {image.shape[0]}")
-    levels = ((image.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    array = levels.permute(1, 2, 0).numpy()
-    return Image.fromarray(array[..., 0], "L") if array.shape[2] == 1 else Image.fromarray(array, "RGB")
+    channels = image.shape[-3]
+    if channels not in (1, 3):
+        raise ValueError(f"an image has 1 (gray) or 3 (RGB) channels, not {channels}")
+    array = tensor2im(image)
+    return Image.fromarray(array[..., 0], "L") if channels == 1 else Image.fromarray(array, "RGB")
 
 
 # The original release's helpers -------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ class TrainingPage(Sink):
     def log_metrics(self, epoch: int, values: dict[str, float], total_iters: int) -> None:
         self.metrics.append(epoch, values)
         self.latest_metrics = (epoch, values)
-        draw_loss_plot(self.metrics, os.path.join(self.web_dir, METRICS_PLOT_FILE), "evaluation metrics")
+        self._draw_metrics()
         self.write_index()
 
     def show_best(self, metric: str, value: float, epoch: int) -> None:
@@ -82,14 +82,16 @@ class TrainingPage(Sink):
 
     def restore_metrics(self, history: list[tuple[int, dict[str, float]]], best: tuple[str, float, int] | None
                         ) -> None:
-        """The evaluations of a resumed run so far ((epoch, values) in order) and its best, before it goes on."""
-        self.metrics = LossHistory()
+        """The evaluations of a resumed run so far ((epoch, values) in order, at least one) and its best, before it
+        goes on."""
         for epoch, values in history:
             self.metrics.append(epoch, values)
-        self.latest_metrics = history[-1] if history else None
+        self.latest_metrics = history[-1]
         self.best = best
-        if history:
-            draw_loss_plot(self.metrics, os.path.join(self.web_dir, METRICS_PLOT_FILE), "evaluation metrics")
+        self._draw_metrics()
+
+    def _draw_metrics(self) -> None:
+        draw_loss_plot(self.metrics, os.path.join(self.web_dir, METRICS_PLOT_FILE), "evaluation metrics")
 
     def close(self) -> None:
         self.write_index()
