@@ -227,8 +227,7 @@ def train(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, run
             if held_out is not None and (epoch % opt.eval_freq == 0 or epoch == last_epoch):
                 evaluate(opt, model, dataset, run, visualizer, held_out, epoch)
             if epoch % opt.save_epoch_freq == 0 or epoch == last_epoch:
-                save(opt, model, dataset, run, "latest")
-                save(opt, model, dataset, run, epoch)
+                save(opt, model, dataset, run, "latest", epoch)
             messages.info(f"end of epoch {epoch} / {last_epoch} \t time taken: {time.time() - epoch_start:.0f} s")
     messages.info(f"finished training: epochs {first_epoch}-{last_epoch}, {progress.total_iters} images in "
                   f"{time.time() - train_start:.0f} s; checkpoints in {run.folder}")
@@ -289,8 +288,9 @@ def improves(metric: str, value: float, best: dict | None) -> bool:
     return value > best["value"] if metric_info(metric).higher_is_better else value < best["value"]
 
 
-def save(opt: argparse.Namespace, model: BaseModel, dataset: DatasetLoader, run: Run, suffix: str | int) -> None:
-    """Write save point `suffix` (main process only): the weights and everything needed to carry on exactly."""
+def save(opt: argparse.Namespace, model: BaseModel, dataset: DatasetLoader, run: Run, *suffixes: str | int) -> None:
+    """Write save points `suffixes` (main process only), each with the weights and everything needed to carry on
+    exactly; the state is gathered once for all of them."""
     if not distributed.is_main_process():
         return
     state = {
@@ -305,9 +305,11 @@ def save(opt: argparse.Namespace, model: BaseModel, dataset: DatasetLoader, run:
         "evaluations": run.evaluations,
         "best": run.best,
     }
-    checkpoint.write_save_point(run.folder, suffix, model.network_state_dicts(), state)
-    if suffix not in ("latest", "best"):
-        checkpoint.prune_states(run.folder, opt.keep_state, suffix)
+    weights = model.network_state_dicts()
+    for suffix in suffixes:
+        checkpoint.write_save_point(run.folder, suffix, weights, state)
+        if suffix not in ("latest", "best"):
+            checkpoint.prune_states(run.folder, opt.keep_state, suffix)
 
 
 def resume(opt: argparse.Namespace, dataset: DatasetLoader, model: BaseModel, folder: str

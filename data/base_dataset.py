@@ -150,5 +150,3 @@ def _round_to_multiple(img: Image.Image, base: int, method: InterpolationMode) -
 
 def _random_flip(img: Image.Image) -> Image.Image:
     return F.horizontal_flip(img) if random.random() > 0.5 else img
-
-
