@@ -182,7 +182,7 @@ def finish_interrupted_save(folder: str, suffix: str | int) -> None:
     if not os.path.isdir(folder):
         return
     for name in os.listdir(folder):
-        if name.startswith(".tmp_") and name.endswith(".pth"):
+        if name.startswith(".tmp_") and name.endswith((".pth", PENDING)):  # atomic_save writes .tmp_<random><ext>
             os.remove(os.path.join(folder, name))
     prefix = f"{suffix}_net_"
     pending = [f for f in os.listdir(folder) if f.startswith(prefix) and f.endswith(".pth" + PENDING)]
