@@ -188,9 +188,9 @@ def test_keep_state_counts_numbered_save_points_only(tmp_path):
 
 
 def test_temporary_files_of_cut_short_writes_are_removed(tmp_path):
-    """A crash inside atomic_save leaves its .tmp_ file, named with the target's extension (.pth, or .pending
-    for the files of a save point being written); resuming removes them and nothing else."""
-    for name in (".tmp_a1.pth", ".tmp_b2.pending", "keep.json", "latest_net_G.pth"):
+    """A crash inside atomic_save leaves its .tmp_<random>.tmp file (.tmp_<random>.pth from earlier versions);
+    resuming removes them and nothing else."""
+    for name in (".tmp_a1.pth", ".tmp_b2.tmp", "keep.json", "latest_net_G.pth"):
         (tmp_path / name).write_bytes(b"x")
     checkpoint.finish_interrupted_save(str(tmp_path), "latest")
     assert sorted(os.listdir(tmp_path)) == ["keep.json", "latest_net_G.pth"]

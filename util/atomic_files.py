@@ -1,8 +1,8 @@
 """Writing a file so that neither a reader nor a crash ever sees half of it.
 
-The new content goes to a temporary file beside the target (`.tmp_...` with the target's extension), which is then
-renamed over it; a failed write (a full disk, an exception in the writer) removes the temporary file and leaves the
-target as it was.
+The new content goes to a temporary file beside the target (`.tmp_<random>.tmp`, which no image, weights or page
+pattern matches), which is then renamed over it; a failed write (a full disk, an exception in the writer) removes
+the temporary file and leaves the target as it was.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable
 from typing import BinaryIO
 
+TEMPORARY_PREFIX, TEMPORARY_SUFFIX = ".tmp_", ".tmp"
 _UMASK = os.umask(0)  # read once, at import: changing it later would race with threads creating files
 os.umask(_UMASK)
 
@@ -41,7 +42,7 @@ def write_atomically(path: str, write: Callable[[BinaryIO], None], durable: bool
     (checkpoints); pages, images and reports skip that cost.
     """
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp_", suffix=os.path.splitext(path)[1], dir=folder)
+    fd, tmp_path = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=TEMPORARY_SUFFIX, dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), new_file_mode())  # mkstemp makes 0600; give the usual permissions

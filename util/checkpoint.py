@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from util import messages
-from util.atomic_files import fsync_dir, write_atomically
+from util.atomic_files import TEMPORARY_PREFIX, TEMPORARY_SUFFIX, fsync_dir, write_atomically
 from util.errors import UserError
 
 PENDING = ".pending"
@@ -182,7 +182,7 @@ def finish_interrupted_save(folder: str, suffix: str | int) -> None:
     if not os.path.isdir(folder):
         return
     for name in os.listdir(folder):
-        if name.startswith(".tmp_") and name.endswith((".pth", PENDING)):  # atomic_save writes .tmp_<random><ext>
+        if name.startswith(TEMPORARY_PREFIX) and name.endswith((TEMPORARY_SUFFIX, ".pth")):  # .pth: older writers
             os.remove(os.path.join(folder, name))
     prefix = f"{suffix}_net_"
     pending = [f for f in os.listdir(folder) if f.startswith(prefix) and f.endswith(".pth" + PENDING)]
